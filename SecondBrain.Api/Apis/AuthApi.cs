@@ -1,0 +1,74 @@
+using System.IdentityModel.Tokens.Jwt;
+using Microsoft.AspNetCore.Http.HttpResults;
+using SecondBrain.Api.Infrastructure;
+using SecondBrain.Core.Identity;
+
+namespace Microsoft.AspNetCore.Builder;
+
+public static class AuthApi
+{
+    public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/auth").WithTags("Auth");
+
+        api.MapPost("/signup", SignupAsync)
+            .AllowAnonymous()
+            .WithName("Signup")
+            .WithSummary("Create a tenant and its first (admin) user, and sign in.");
+        api.MapPost("/login", LoginAsync)
+            .AllowAnonymous()
+            .WithName("Login")
+            .WithSummary("Sign in with e-mail and password. Repeated failures are throttled across all instances.");
+        api.MapPost("/refresh", RefreshAsync)
+            .AllowAnonymous()
+            .WithName("Refresh")
+            .WithSummary("Exchange a refresh token for new tokens. Each refresh token works once; reuse revokes the session family.");
+        api.MapPost("/logout", LogoutAsync)
+            .WithName("Logout")
+            .WithSummary("Revoke the given refresh token's session family (or all of the user's sessions) and the current access token.");
+        api.MapGet("/me", MeAsync)
+            .WithName("Me")
+            .WithSummary("The signed-in user and tenant.");
+
+        return api;
+    }
+
+    public static async Task<Results<Created<SignupResponse>, ProblemHttpResult>> SignupAsync(
+        SignupRequest request, AuthService auth, HttpContext http, CancellationToken ct)
+    {
+        var outcome = await auth.SignupAsync(request, ct);
+        return outcome.Succeeded
+            ? TypedResults.Created("/api/auth/me", outcome.Value)
+            : outcome.Problem!.ToHttpResult(http);
+    }
+
+    public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> LoginAsync(
+        LoginRequest request, AuthService auth, HttpContext http, CancellationToken ct)
+    {
+        var outcome = await auth.LoginAsync(request, ct);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : outcome.Problem!.ToHttpResult(http);
+    }
+
+    public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RefreshAsync(
+        RefreshRequest request, AuthService auth, HttpContext http, CancellationToken ct)
+    {
+        var outcome = await auth.RefreshAsync(request, ct);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : outcome.Problem!.ToHttpResult(http);
+    }
+
+    public static async Task<NoContent> LogoutAsync(LogoutRequest? request, AuthService auth, HttpContext http, CancellationToken ct)
+    {
+        var jti = http.User.FindFirst(JwtRegisteredClaimNames.Jti)?.Value;
+        var exp = long.TryParse(http.User.FindFirst(JwtRegisteredClaimNames.Exp)?.Value, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : (DateTimeOffset?)null;
+        await auth.LogoutAsync(request?.RefreshToken, jti, exp, ct);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> MeAsync(AuthService auth, HttpContext http, CancellationToken ct)
+    {
+        var outcome = await auth.GetCurrentUserAsync(ct);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : outcome.Problem!.ToHttpResult(http);
+    }
+}

@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using SecondBrain.Core.Identity;
+using SecondBrain.Core.Tenancy;
+
+namespace SecondBrain.Api.Infrastructure;
+
+internal static class AuthenticationSetup
+{
+    public const string AdminPolicy = "admin";
+
+    public static IServiceCollection AddSecondBrainAuthentication(this IServiceCollection services)
+    {
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<JwtOptions>>((bearer, jwt) =>
+            {
+                bearer.MapInboundClaims = false;
+                bearer.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuer = jwt.Value.Issuer,
+                    ValidAudience = jwt.Value.Audience,
+                    IssuerSigningKey = TokenService.CreateSigningKey(jwt.Value),
+                    ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                    NameClaimType = SecondBrainClaims.Name,
+                    RoleClaimType = SecondBrainClaims.Role,
+                    ClockSkew = TimeSpan.FromSeconds(30)
+                };
+                bearer.Events = new JwtBearerEvents { OnTokenValidated = OnTokenValidatedAsync };
+            });
+
+        // Everything needs a signed-in user unless it says otherwise (signup, login, refresh, health, API docs).
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(AdminPolicy, policy => policy.RequireAuthenticatedUser().RequireRole(Roles.Admin));
+
+        return services;
+    }
+
+    // The one place a request's tenant is decided: from the validated token, never from a header or the URL.
+    private static async Task OnTokenValidatedAsync(TokenValidatedContext context)
+    {
+        var principal = context.Principal!;
+        if (!Guid.TryParse(principal.FindFirst(SecondBrainClaims.TenantId)?.Value, out var tenantId)
+            || !Guid.TryParse(principal.FindFirst(JwtRegisteredClaimNames.Sub)?.Value, out var userId))
+        {
+            context.Fail("The access token has no tenant or subject.");
+            return;
+        }
+
+        var jti = principal.FindFirst(JwtRegisteredClaimNames.Jti)?.Value;
+        var revocations = context.HttpContext.RequestServices.GetRequiredService<AccessTokenRevocations>();
+        if (jti is not null && await revocations.IsRevokedAsync(jti))
+        {
+            context.Fail("The access token was revoked.");
+            return;
+        }
+
+        context.HttpContext.RequestServices.GetRequiredService<TenantContext>().Set(tenantId, userId);
+    }
+}

@@ -1,0 +1,16 @@
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApiServices();
+
+var app = builder.Build();
+
+await app.MigrateDatabaseAsync();
+
+app.UseApiPipeline();
+app.MapAuthApi();
+app.MapUsersApi();
+app.MapAdminApi();
+app.MapDefaultEndpoints();
+
+app.Run();

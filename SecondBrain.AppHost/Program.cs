@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Configuration;
+using SecondBrain.AppHost.Infrastructure;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+var settings = AppHostSettings.Read(builder.Configuration, builder.AppHostDirectory);
+
+// Secrets are parameters: generated on first run and kept in the AppHost's user secrets, or supplied through
+// Parameters:<name> (configuration, environment or the deployment's secret store). Never literals.
+var postgresPassword = builder.AddParameter("postgres-password",
+    new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+var jwtSigningKey = builder.AddParameter("jwt-signing-key",
+    new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+
+var infrastructure = settings.Infra switch
+{
+    InfraMode.Container => builder.AddContainerInfrastructure(postgresPassword),
+    InfraMode.Local => builder.AddLocalInfrastructure(postgresPassword, settings.DataDirectory),
+    _ => throw new InvalidOperationException($"Unsupported infrastructure mode {settings.Infra}.")
+};
+
+var api = builder.AddProject<Projects.SecondBrain_Api>("api")
+    .WithReplicas(settings.ApiReplicas)
+    .WithSecondBrainInfrastructure(infrastructure)
+    .WithEnvironment("Jwt__SigningKey", jwtSigningKey)
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
+
+var worker = builder.AddProject<Projects.SecondBrain_Worker>("worker")
+    .WithReplicas(settings.WorkerReplicas)
+    .WithSecondBrainInfrastructure(infrastructure)
+    .WithHttpHealthCheck("/health");
+
+// Optional: Azure OpenAI for embeddings and answers. Without it the local model and extractive answers are used.
+if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("openai")))
+{
+    var openai = builder.AddConnectionString("openai");
+    api.WithReference(openai);
+    worker.WithReference(openai);
+}
+
+builder.Build().Run();

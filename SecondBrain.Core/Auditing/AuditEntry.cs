@@ -1,0 +1,26 @@
+using SecondBrain.Core.Tenancy;
+
+namespace SecondBrain.Core.Auditing;
+
+/// <summary>An append-only record of a security-relevant action within a tenant.</summary>
+public sealed class AuditEntry : ITenantOwned
+{
+    public long Id { get; set; }
+    public Guid TenantId { get; set; }
+    public DateTimeOffset At { get; set; } = DateTimeOffset.UtcNow;
+    public Guid? ActorUserId { get; set; }
+    public required string Action { get; set; }
+    public string? Target { get; set; }
+    public string? Detail { get; set; }
+    public string? InstanceId { get; set; }
+}
+
+public static class AuditActions
+{
+    public const string TenantCreated = "tenant.created";
+    public const string UserCreated = "user.created";
+    public const string LoginSucceeded = "auth.login_succeeded";
+    public const string LoginFailed = "auth.login_failed";
+    public const string RefreshReuseDetected = "auth.refresh_reuse_detected";
+    public const string LoggedOut = "auth.logged_out";
+}

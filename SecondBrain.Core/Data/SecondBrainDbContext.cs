@@ -1,0 +1,119 @@
+using System.Linq.Expressions;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using SecondBrain.Core.Auditing;
+using SecondBrain.Core.Identity;
+using SecondBrain.Core.Tenancy;
+
+namespace SecondBrain.Core.Data;
+
+/// <summary>
+/// The durable truth. Tenant isolation is enforced here and only here: every <see cref="ITenantOwned"/> entity gets
+/// a query filter on the current tenant, and saving refuses rows of another tenant.
+/// </summary>
+public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> options, ITenantContext tenant)
+    : DbContext(options), IDataProtectionKeyContext
+{
+    public DbSet<Tenant> Tenants => Set<Tenant>();
+    public DbSet<User> Users => Set<User>();
+    public DbSet<RefreshSession> RefreshSessions => Set<RefreshSession>();
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
+    public DbSet<MigrationRun> MigrationRuns => Set<MigrationRun>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    /// <summary>Read by the query filters on every query; <see cref="Guid.Empty"/> (matches nothing) without a tenant.</summary>
+    private Guid CurrentTenantId => tenant.TenantId ?? Guid.Empty;
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Tenant>(e =>
+        {
+            e.ToTable("tenants");
+            e.Property(t => t.Name).HasMaxLength(200);
+        });
+
+        modelBuilder.Entity<User>(e =>
+        {
+            e.ToTable("users");
+            e.Property(u => u.Email).HasMaxLength(320);
+            e.Property(u => u.NormalizedEmail).HasMaxLength(320);
+            e.Property(u => u.DisplayName).HasMaxLength(200);
+            e.Property(u => u.Role).HasMaxLength(20);
+            e.HasIndex(u => u.NormalizedEmail).IsUnique();
+            e.HasIndex(u => u.TenantId);
+            e.HasOne<Tenant>().WithMany().HasForeignKey(u => u.TenantId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<RefreshSession>(e =>
+        {
+            e.ToTable("refresh_sessions");
+            e.HasIndex(s => s.TokenHash).IsUnique();
+            e.HasIndex(s => s.FamilyId);
+            e.HasIndex(s => new { s.TenantId, s.UserId });
+            e.HasOne<User>().WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<AuditEntry>(e =>
+        {
+            e.ToTable("audit_log");
+            e.Property(a => a.Action).HasMaxLength(100);
+            e.Property(a => a.Detail).HasColumnType("jsonb");
+            e.HasIndex(a => new { a.TenantId, a.At });
+        });
+
+        modelBuilder.Entity<MigrationRun>(e => e.ToTable("migration_runs"));
+        modelBuilder.Entity<DataProtectionKey>(e => e.ToTable("data_protection_keys"));
+
+        foreach (var entityType in modelBuilder.Model.GetEntityTypes())
+        {
+            if (typeof(ITenantOwned).IsAssignableFrom(entityType.ClrType))
+            {
+                entityType.SetQueryFilter(BuildTenantFilter(entityType.ClrType));
+            }
+        }
+    }
+
+    // e => e.TenantId == this.CurrentTenantId, referencing the context so EF parameterises it per context instance.
+    private LambdaExpression BuildTenantFilter(Type entityType)
+    {
+        var entity = Expression.Parameter(entityType, "e");
+        var body = Expression.Equal(
+            Expression.Property(entity, nameof(ITenantOwned.TenantId)),
+            Expression.Property(Expression.Constant(this), nameof(CurrentTenantId)));
+        return Expression.Lambda(body, entity);
+    }
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        StampTenant();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        StampTenant();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    private void StampTenant()
+    {
+        foreach (var entry in ChangeTracker.Entries<ITenantOwned>())
+        {
+            if (entry.State is not (EntityState.Added or EntityState.Modified or EntityState.Deleted))
+            {
+                continue;
+            }
+
+            if (entry.State == EntityState.Added && entry.Entity.TenantId == Guid.Empty)
+            {
+                entry.Entity.TenantId = tenant.TenantId
+                    ?? throw new InvalidOperationException($"A {entry.Metadata.ClrType.Name} needs a tenant, and none is set for this unit of work.");
+            }
+
+            if (tenant.TenantId is { } current && entry.Entity.TenantId != current)
+            {
+                throw new InvalidOperationException($"Refusing to write a {entry.Metadata.ClrType.Name} of another tenant.");
+            }
+        }
+    }
+}

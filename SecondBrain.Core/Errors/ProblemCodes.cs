@@ -1,0 +1,72 @@
+namespace SecondBrain.Core.Errors;
+
+/// <summary>
+/// Stable, machine-readable error codes carried as the <c>code</c> extension of every problem details response.
+/// Clients switch on these, never on titles or messages.
+/// </summary>
+public static class ProblemCodes
+{
+    public const string ValidationFailed = "validation_failed";
+    public const string BadRequest = "bad_request";
+    public const string Unauthorized = "unauthorized";
+    public const string Forbidden = "forbidden";
+    public const string NotFound = "not_found";
+    public const string MethodNotAllowed = "method_not_allowed";
+    public const string Conflict = "conflict";
+    public const string RequestTooLarge = "request_too_large";
+    public const string UnsupportedMediaType = "unsupported_media_type";
+    public const string TooManyRequests = "too_many_requests";
+    public const string InternalError = "internal_error";
+    public const string ServiceUnavailable = "service_unavailable";
+
+    public const string InvalidCredentials = "invalid_credentials";
+    public const string LoginThrottled = "login_throttled";
+    public const string EmailTaken = "email_taken";
+    public const string InvalidRefreshToken = "invalid_refresh_token";
+    public const string RefreshTokenReused = "refresh_token_reused";
+
+    /// <summary>The code used when a failure carries none of its own.</summary>
+    public static string ForStatus(int status) => status switch
+    {
+        400 => BadRequest,
+        401 => Unauthorized,
+        403 => Forbidden,
+        404 => NotFound,
+        405 => MethodNotAllowed,
+        409 => Conflict,
+        413 => RequestTooLarge,
+        415 => UnsupportedMediaType,
+        429 => TooManyRequests,
+        503 => ServiceUnavailable,
+        >= 500 => InternalError,
+        _ => BadRequest
+    };
+}
+
+/// <summary>A failure an operation reports to its caller: HTTP status, stable code, human detail.</summary>
+public sealed record ApiProblem(int Status, string Code, string Detail, IReadOnlyDictionary<string, string[]>? Errors = null)
+{
+    public TimeSpan? RetryAfter { get; init; }
+
+    public static ApiProblem Validation(IReadOnlyDictionary<string, string[]> errors) =>
+        new(400, ProblemCodes.ValidationFailed, "One or more fields are invalid.", errors);
+
+    public static ApiProblem NotFound(string what) => new(404, ProblemCodes.NotFound, $"{what} was not found.");
+}
+
+/// <summary>Either a value or an <see cref="ApiProblem"/>; services return it instead of throwing for expected failures.</summary>
+public readonly record struct Outcome<T>
+{
+    private Outcome(T? value, ApiProblem? problem)
+    {
+        Value = value;
+        Problem = problem;
+    }
+
+    public T? Value { get; }
+    public ApiProblem? Problem { get; }
+    public bool Succeeded => Problem is null;
+
+    public static implicit operator Outcome<T>(T value) => new(value, null);
+    public static implicit operator Outcome<T>(ApiProblem problem) => new(default, problem);
+}

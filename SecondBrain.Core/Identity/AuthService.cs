@@ -1,0 +1,320 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SecondBrain.Core.Auditing;
+using SecondBrain.Core.Common;
+using SecondBrain.Core.Data;
+using SecondBrain.Core.Errors;
+using SecondBrain.Core.Tenancy;
+using SecondBrain.ServiceDefaults.Telemetry;
+
+namespace SecondBrain.Core.Identity;
+
+/// <summary>
+/// Sign-up, login, refresh-token rotation and logout. All state is in Postgres (users, sessions) and Redis
+/// (failed-login counters, revoked access tokens), so any instance can serve any step.
+/// </summary>
+public sealed class AuthService(
+    SecondBrainDbContext db,
+    ITenantContext tenant,
+    TokenService tokens,
+    LoginThrottle throttle,
+    AccessTokenRevocations revocations,
+    IPasswordHasher<User> passwordHasher,
+    IOptions<JwtOptions> jwtOptions,
+    InstanceIdentity instance,
+    TimeProvider time)
+{
+    private static readonly ApiProblem InvalidCredentials = new(401, ProblemCodes.InvalidCredentials, "The e-mail or password is incorrect.");
+    private static readonly ApiProblem InvalidRefreshToken = new(401, ProblemCodes.InvalidRefreshToken, "The refresh token is unknown, expired or revoked.");
+    private static readonly ApiProblem RefreshReused = new(401, ProblemCodes.RefreshTokenReused,
+        "This refresh token was already used. All sessions that descend from it are revoked; sign in again.");
+
+    public async Task<Outcome<SignupResponse>> SignupAsync(SignupRequest request, CancellationToken ct)
+    {
+        if (new Validation()
+                .Require(nameof(request.TenantName), request.TenantName)
+                .Email(nameof(request.Email), request.Email)
+                .Password(nameof(request.Password), request.Password)
+                .Require(nameof(request.DisplayName), request.DisplayName)
+                .ToProblem() is { } invalid)
+        {
+            return invalid;
+        }
+
+        var tenantRow = new Tenant { Name = request.TenantName!.Trim() };
+        var user = NewUser(tenantRow.Id, request.Email!, request.Password!, request.DisplayName!, Roles.Admin);
+        db.Tenants.Add(tenantRow);
+        db.Users.Add(user);
+        Audit(tenantRow.Id, user.Id, AuditActions.TenantCreated, tenantRow.Id.ToString());
+        Audit(tenantRow.Id, user.Id, AuditActions.UserCreated, user.Id.ToString(), new { user.Email, user.Role });
+
+        if (await TrySaveNewUserAsync(ct) is { } conflict)
+        {
+            return conflict;
+        }
+
+        var issued = await IssueTokensAsync(user, familyId: null, ct);
+        return new SignupResponse(new TenantResponse(tenantRow.Id, tenantRow.Name, tenantRow.CreatedAt), UserResponse.From(user), issued);
+    }
+
+    public async Task<Outcome<TokenResponse>> LoginAsync(LoginRequest request, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request.Email) || string.IsNullOrEmpty(request.Password))
+        {
+            return new Validation()
+                .Require(nameof(request.Email), request.Email)
+                .Require(nameof(request.Password), request.Password)
+                .ToProblem()!;
+        }
+
+        var normalized = User.Normalize(request.Email);
+        if (await throttle.GetLockoutAsync(normalized) is { } retryAfter)
+        {
+            return new ApiProblem(429, ProblemCodes.LoginThrottled, "Too many failed logins for this account; try again later.")
+            {
+                RetryAfter = retryAfter
+            };
+        }
+
+        var user = await db.Users.IgnoreQueryFilters().SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
+        var verdict = user is null
+            ? PasswordVerificationResult.Failed
+            : passwordHasher.VerifyHashedPassword(user, user.PasswordHash, request.Password);
+
+        if (user is null || verdict == PasswordVerificationResult.Failed)
+        {
+            await throttle.RecordFailureAsync(normalized);
+            if (user is not null)
+            {
+                Audit(user.TenantId, user.Id, AuditActions.LoginFailed, user.Id.ToString());
+                await db.SaveChangesAsync(ct);
+            }
+
+            return InvalidCredentials;
+        }
+
+        if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            user.PasswordHash = passwordHasher.HashPassword(user, request.Password);
+        }
+
+        await throttle.ResetAsync(normalized);
+        user.LastLoginAt = time.GetUtcNow();
+        Audit(user.TenantId, user.Id, AuditActions.LoginSucceeded, user.Id.ToString());
+        return await IssueTokensAsync(user, familyId: null, ct);
+    }
+
+    public async Task<Outcome<TokenResponse>> RefreshAsync(RefreshRequest request, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request.RefreshToken))
+        {
+            return new Validation().Require(nameof(request.RefreshToken), request.RefreshToken).ToProblem()!;
+        }
+
+        var hash = TokenService.HashRefreshToken(request.RefreshToken);
+        var session = await db.RefreshSessions.IgnoreQueryFilters().AsNoTracking().SingleOrDefaultAsync(s => s.TokenHash == hash, ct);
+        var now = time.GetUtcNow();
+        if (session is null)
+        {
+            return InvalidRefreshToken;
+        }
+
+        if (session.ReplacedBySessionId is not null)
+        {
+            await RevokeFamilyAfterReuseAsync(session, ct);
+            return RefreshReused;
+        }
+
+        if (session.RevokedAt is not null || session.ExpiresAt <= now)
+        {
+            return InvalidRefreshToken;
+        }
+
+        var user = await db.Users.IgnoreQueryFilters().SingleOrDefaultAsync(u => u.Id == session.UserId, ct);
+        if (user is null)
+        {
+            return InvalidRefreshToken;
+        }
+
+        var (token, tokenHash) = TokenService.CreateRefreshToken();
+        var next = NewSession(user, session.FamilyId, tokenHash);
+
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // Conditional update: of two instances rotating the same token at once, exactly one wins; the other sees
+        // zero rows and treats the token as reused, which is what it is.
+        var rotated = await db.RefreshSessions.IgnoreQueryFilters()
+            .Where(s => s.Id == session.Id && s.RevokedAt == null && s.ReplacedBySessionId == null)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(x => x.RevokedAt, now)
+                .SetProperty(x => x.RevokedReason, "rotated")
+                .SetProperty(x => x.ReplacedBySessionId, next.Id), ct);
+        if (rotated == 0)
+        {
+            await transaction.RollbackAsync(ct);
+            await RevokeFamilyAfterReuseAsync(session, ct);
+            return RefreshReused;
+        }
+
+        db.RefreshSessions.Add(next);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+
+        var access = tokens.CreateAccessToken(user);
+        return new TokenResponse(access.Token, access.ExpiresAt, token, next.ExpiresAt);
+    }
+
+    /// <summary>Ends the caller's session: the given refresh token's family (or all of the user's sessions) and the current access token.</summary>
+    public async Task LogoutAsync(string? refreshToken, string? accessTokenId, DateTimeOffset? accessTokenExpiresAt, CancellationToken ct)
+    {
+        var userId = tenant.UserId ?? throw new InvalidOperationException("Logout needs an authenticated user.");
+        var now = time.GetUtcNow();
+        var sessions = db.RefreshSessions.Where(s => s.UserId == userId && s.RevokedAt == null);
+
+        if (!string.IsNullOrWhiteSpace(refreshToken))
+        {
+            var hash = TokenService.HashRefreshToken(refreshToken);
+            var family = await db.RefreshSessions.Where(s => s.UserId == userId && s.TokenHash == hash)
+                .Select(s => (Guid?)s.FamilyId).SingleOrDefaultAsync(ct);
+            sessions = family is { } familyId ? sessions.Where(s => s.FamilyId == familyId) : sessions.Where(_ => false);
+        }
+
+        await sessions.ExecuteUpdateAsync(s => s
+            .SetProperty(x => x.RevokedAt, now)
+            .SetProperty(x => x.RevokedReason, "logout"), ct);
+
+        if (accessTokenId is not null && accessTokenExpiresAt is { } expires)
+        {
+            await revocations.RevokeAsync(accessTokenId, expires);
+        }
+
+        Audit(tenant.TenantId!.Value, userId, AuditActions.LoggedOut, userId.ToString());
+        await db.SaveChangesAsync(ct);
+    }
+
+    public async Task<Outcome<MeResponse>> GetCurrentUserAsync(CancellationToken ct)
+    {
+        var user = await db.Users.SingleOrDefaultAsync(u => u.Id == tenant.UserId, ct);
+        if (user is null)
+        {
+            return ApiProblem.NotFound("The user");
+        }
+
+        var tenantRow = await db.Tenants.SingleAsync(t => t.Id == user.TenantId, ct);
+        return new MeResponse(UserResponse.From(user), new TenantResponse(tenantRow.Id, tenantRow.Name, tenantRow.CreatedAt));
+    }
+
+    /// <summary>An admin adds a user to their own tenant.</summary>
+    public async Task<Outcome<UserResponse>> CreateUserAsync(CreateUserRequest request, CancellationToken ct)
+    {
+        var role = string.IsNullOrWhiteSpace(request.Role) ? Roles.Member : request.Role.Trim().ToLowerInvariant();
+        if (new Validation()
+                .Email(nameof(request.Email), request.Email)
+                .Password(nameof(request.Password), request.Password)
+                .Require(nameof(request.DisplayName), request.DisplayName)
+                .Check(Roles.IsKnown(role), nameof(request.Role), "Role must be 'admin' or 'member'.")
+                .ToProblem() is { } invalid)
+        {
+            return invalid;
+        }
+
+        var tenantId = tenant.TenantId ?? throw new InvalidOperationException("Creating a user needs a tenant.");
+        var user = NewUser(tenantId, request.Email!, request.Password!, request.DisplayName!, role);
+        db.Users.Add(user);
+        Audit(tenantId, tenant.UserId, AuditActions.UserCreated, user.Id.ToString(), new { user.Email, user.Role });
+        if (await TrySaveNewUserAsync(ct) is { } conflict)
+        {
+            return conflict;
+        }
+
+        return UserResponse.From(user);
+    }
+
+    public async Task<UserResponse?> FindUserAsync(Guid id, CancellationToken ct) =>
+        await db.Users.AsNoTracking().Where(u => u.Id == id).Select(u => UserResponse.From(u)).SingleOrDefaultAsync(ct);
+
+    public async Task<PagedResult<UserResponse>> ListUsersAsync(PageRequest page, CancellationToken ct)
+    {
+        page = page.Normalized;
+        var query = db.Users.AsNoTracking().OrderBy(u => u.CreatedAt).ThenBy(u => u.Id);
+        var total = await query.LongCountAsync(ct);
+        var items = await query.Skip(page.Skip).Take(page.PageSize).Select(u => UserResponse.From(u)).ToListAsync(ct);
+        return new PagedResult<UserResponse>(items, page.Page, page.PageSize, total);
+    }
+
+    private User NewUser(Guid tenantId, string email, string password, string displayName, string role)
+    {
+        var user = new User
+        {
+            TenantId = tenantId,
+            Email = email.Trim(),
+            NormalizedEmail = User.Normalize(email),
+            DisplayName = displayName.Trim(),
+            PasswordHash = "",
+            Role = role
+        };
+        user.PasswordHash = passwordHasher.HashPassword(user, password);
+        return user;
+    }
+
+    private async Task<ApiProblem?> TrySaveNewUserAsync(CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return null;
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            db.ChangeTracker.Clear();
+            return new ApiProblem(409, ProblemCodes.EmailTaken, "A user with this e-mail address already exists.");
+        }
+    }
+
+    private async Task<TokenResponse> IssueTokensAsync(User user, Guid? familyId, CancellationToken ct)
+    {
+        var (token, hash) = TokenService.CreateRefreshToken();
+        var session = NewSession(user, familyId ?? Guid.CreateVersion7(), hash);
+        db.RefreshSessions.Add(session);
+        await db.SaveChangesAsync(ct);
+        var access = tokens.CreateAccessToken(user);
+        return new TokenResponse(access.Token, access.ExpiresAt, token, session.ExpiresAt);
+    }
+
+    private RefreshSession NewSession(User user, Guid familyId, byte[] tokenHash) => new()
+    {
+        TenantId = user.TenantId,
+        UserId = user.Id,
+        FamilyId = familyId,
+        TokenHash = tokenHash,
+        CreatedAt = time.GetUtcNow(),
+        ExpiresAt = time.GetUtcNow().Add(jwtOptions.Value.RefreshTokenLifetime),
+        CreatedByInstance = instance.InstanceId
+    };
+
+    private async Task RevokeFamilyAfterReuseAsync(RefreshSession presented, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await db.RefreshSessions.IgnoreQueryFilters()
+            .Where(s => s.FamilyId == presented.FamilyId && s.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(x => x.RevokedAt, now)
+                .SetProperty(x => x.RevokedReason, "reuse_detected"), ct);
+        Audit(presented.TenantId, presented.UserId, AuditActions.RefreshReuseDetected, presented.FamilyId.ToString());
+        await db.SaveChangesAsync(ct);
+    }
+
+    private void Audit(Guid tenantId, Guid? actor, string action, string? target, object? detail = null) =>
+        db.AuditLog.Add(new AuditEntry
+        {
+            TenantId = tenantId,
+            ActorUserId = actor,
+            Action = action,
+            Target = target,
+            Detail = detail is null ? null : JsonSerializer.Serialize(detail),
+            InstanceId = instance.InstanceId,
+            At = time.GetUtcNow()
+        });
+}

@@ -1,0 +1,61 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace SecondBrain.Core.Identity;
+
+public static class SecondBrainClaims
+{
+    public const string TenantId = "tid";
+    public const string Role = "role";
+    public const string Email = "email";
+    public const string Name = "name";
+}
+
+public sealed record AccessToken(string Token, DateTimeOffset ExpiresAt);
+
+/// <summary>Issues access tokens and creates and hashes opaque refresh tokens.</summary>
+public sealed class TokenService(IOptions<JwtOptions> options, TimeProvider time)
+{
+    private readonly JsonWebTokenHandler _handler = new();
+
+    public static SymmetricSecurityKey CreateSigningKey(JwtOptions options) => new(Encoding.UTF8.GetBytes(options.SigningKey));
+
+    public AccessToken CreateAccessToken(User user)
+    {
+        var o = options.Value;
+        var now = time.GetUtcNow();
+        var expires = now.Add(o.AccessTokenLifetime);
+        var token = _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = o.Issuer,
+            Audience = o.Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            SigningCredentials = new SigningCredentials(CreateSigningKey(o), SecurityAlgorithms.HmacSha256),
+            Subject = new ClaimsIdentity(
+            [
+                new Claim(JwtRegisteredClaimNames.Sub, user.Id.ToString()),
+                new Claim(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
+                new Claim(SecondBrainClaims.TenantId, user.TenantId.ToString()),
+                new Claim(SecondBrainClaims.Role, user.Role),
+                new Claim(SecondBrainClaims.Email, user.Email),
+                new Claim(SecondBrainClaims.Name, user.DisplayName)
+            ])
+        });
+        return new AccessToken(token, expires);
+    }
+
+    /// <summary>A new refresh token (32 random bytes, base64url) and the hash under which it is stored.</summary>
+    public static (string Token, byte[] Hash) CreateRefreshToken()
+    {
+        var token = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+        return (token, HashRefreshToken(token));
+    }
+
+    public static byte[] HashRefreshToken(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+}

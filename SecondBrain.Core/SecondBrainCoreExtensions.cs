@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using SecondBrain.Core.Data;
+using SecondBrain.Core.Identity;
+using SecondBrain.Core.Tenancy;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class SecondBrainCoreExtensions
+{
+    /// <summary>What the Api and the Worker share: the database, tenancy, Data Protection and identity services.</summary>
+    public static TBuilder AddSecondBrainCore<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddScoped<TenantContext>();
+        services.AddScoped<ITenantContext>(sp => sp.GetRequiredService<TenantContext>());
+
+        // Registered by hand (not AddNpgsqlDbContext) because the context takes the scoped tenant context, which a
+        // pooled context cannot; Aspire's enrichment still adds health checks, retries and telemetry.
+        var connectionString = builder.Configuration.GetConnectionString(SecondBrainDatabase.ConnectionName)
+            ?? throw new InvalidOperationException(
+                $"ConnectionStrings:{SecondBrainDatabase.ConnectionName} is not set. Start SecondBrain through the AppHost, or set it.");
+        services.AddDbContext<SecondBrainDbContext>(options => SecondBrainDatabase.Configure(options, connectionString));
+        builder.EnrichNpgsqlDbContext<SecondBrainDbContext>();
+        services.AddSingleton<DatabaseMigrator>();
+
+        // One key ring for every instance, durable in Postgres: what one instance protects, any other can read.
+        services.AddDataProtection()
+            .SetApplicationName("SecondBrain")
+            .PersistKeysToDbContext<SecondBrainDbContext>();
+
+        return builder;
+    }
+
+    /// <summary>Sign-up, login and tokens: only the Api issues and validates them.</summary>
+    public static TBuilder AddSecondBrainIdentity<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        var services = builder.Services;
+        services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<AccessTokenRevocations>();
+        services.AddScoped<AuthService>();
+        return builder;
+    }
+}

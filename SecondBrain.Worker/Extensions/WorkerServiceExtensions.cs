@@ -1,0 +1,14 @@
+namespace Microsoft.Extensions.Hosting;
+
+internal static class WorkerServiceExtensions
+{
+    /// <summary>
+    /// The Worker's services. It serves only health endpoints over HTTP; its work (sync runs, ingestion, knowledge
+    /// analysis) is claimed from Postgres by background services added with each capability.
+    /// </summary>
+    public static WebApplicationBuilder AddWorkerServices(this WebApplicationBuilder builder)
+    {
+        builder.AddSecondBrainCore();
+        return builder;
+    }
+}
