@@ -142,25 +142,37 @@ public sealed class AuthService(
         var (token, tokenHash) = TokenService.CreateRefreshToken();
         var next = NewSession(user, session.FamilyId, tokenHash);
 
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // Conditional update: of two instances rotating the same token at once, exactly one wins; the other sees
-        // zero rows and treats the token as reused, which is what it is.
-        var rotated = await db.RefreshSessions.IgnoreQueryFilters()
-            .Where(s => s.Id == session.Id && s.RevokedAt == null && s.ReplacedBySessionId == null)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(x => x.RevokedAt, now)
-                .SetProperty(x => x.RevokedReason, "rotated")
-                .SetProperty(x => x.ReplacedBySessionId, next.Id), ct);
-        if (rotated == 0)
+        // zero rows and treats the token as reused, which is what it is. The update and the new session commit
+        // together, inside the retrying execution strategy Aspire configures.
+        var strategy = db.Database.CreateExecutionStrategy();
+        var won = await strategy.ExecuteAsync(async cancellation =>
         {
-            await transaction.RollbackAsync(ct);
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellation);
+            var rotated = await db.RefreshSessions.IgnoreQueryFilters()
+                .Where(s => s.Id == session.Id && s.RevokedAt == null && s.ReplacedBySessionId == null)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(x => x.RevokedAt, now)
+                    .SetProperty(x => x.RevokedReason, "rotated")
+                    .SetProperty(x => x.ReplacedBySessionId, next.Id), cancellation);
+            if (rotated == 0)
+            {
+                await transaction.RollbackAsync(cancellation);
+                return false;
+            }
+
+            db.RefreshSessions.Add(next);
+            await db.SaveChangesAsync(cancellation);
+            await transaction.CommitAsync(cancellation);
+            return true;
+        }, ct);
+
+        if (!won)
+        {
             await RevokeFamilyAfterReuseAsync(session, ct);
             return RefreshReused;
         }
-
-        db.RefreshSessions.Add(next);
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
 
         var access = tokens.CreateAccessToken(user);
         return new TokenResponse(access.Token, access.ExpiresAt, token, next.ExpiresAt);

@@ -13,11 +13,11 @@ public sealed record InstanceIdentity(string ServiceName, string InstanceId, str
                       ?? Assembly.GetEntryAssembly()?.GetName().Version?.ToString()
                       ?? "0.0.0";
 
-        // Aspire names each replica (service.instance.id in OTEL_RESOURCE_ATTRIBUTES); a process id and a random
-        // suffix keep the id unique even if the same replica is restarted or the variable is absent.
+        // Aspire names each replica (service.instance.id in OTEL_RESOURCE_ATTRIBUTES); the process id keeps the id
+        // unique when the same replica is restarted, the machine name when the variable is absent (other hosts).
         var replicaName = ParseResourceAttribute(configuration["OTEL_RESOURCE_ATTRIBUTES"], "service.instance.id")
-                          ?? Environment.MachineName;
-        var instanceId = $"{replicaName}-{Environment.ProcessId}-{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3])}";
+                          ?? Environment.MachineName.ToLowerInvariant();
+        var instanceId = $"{serviceName}-{replicaName}-{Environment.ProcessId}";
 
         return new InstanceIdentity(serviceName, instanceId, version, DateTimeOffset.UtcNow, Environment.ProcessId);
     }
