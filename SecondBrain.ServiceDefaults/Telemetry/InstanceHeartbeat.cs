@@ -93,6 +93,7 @@ public sealed class InstanceDirectory(IConnectionMultiplexer redis, IOptions<Ins
 /// <summary>Writes this instance's heartbeat to the <see cref="InstanceDirectory"/> until shutdown.</summary>
 internal sealed class HeartbeatService(
     IServiceProvider services,
+    IHostApplicationLifetime lifetime,
     InstanceIdentity identity,
     InstanceMetrics metrics,
     BoundedCacheRegistry caches,
@@ -106,6 +107,21 @@ internal sealed class HeartbeatService(
         {
             logger.LogWarning("No Redis connection is configured; instance {InstanceId} will not publish heartbeats", identity.InstanceId);
             return;
+        }
+
+        // Appear in the directory only once the host serves, so a listed instance can be called at its address.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        await using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        {
+            try
+            {
+                await started.Task;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
 
         using var timer = new PeriodicTimer(options.Value.HeartbeatInterval);

@@ -52,7 +52,10 @@ public sealed class SecondBrainAppFixture : IAsyncLifetime
             ],
             (options, _) => options.DisableDashboard = true,
             startup.Token);
-        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("Aspire.Hosting", LogLevel.Error)
+            .AddFilter("SecondBrain.AppHost.Resources", LogLevel.Warning)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
 
         App = await builder.BuildAsync(startup.Token);
         await App.StartAsync(startup.Token);
