@@ -31,6 +31,14 @@ var worker = builder.AddProject<Projects.SecondBrain_Worker>("worker")
     .WithSecondBrainInfrastructure(infrastructure)
     .WithHttpHealthCheck("/health");
 
+if (settings.Demo)
+{
+    var demoPassword = builder.AddParameter("demo-password",
+        new GenerateParameterDefault { MinLength = 12, Special = false }, secret: true, persist: true);
+    worker.WithEnvironment("Demo__Enabled", "true").WithEnvironment("Demo__AdminPassword", demoPassword);
+    DemoCredentials.PrintWhenReady(builder, demoPassword);
+}
+
 // Optional: Azure OpenAI for embeddings and answers. Without it the local model and extractive answers are used.
 if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("openai")))
 {

@@ -35,6 +35,7 @@ public static class SecondBrainCoreExtensions
             .SetApplicationName("SecondBrain")
             .PersistKeysToDbContext<SecondBrainDbContext>();
 
+        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         return builder;
     }
 
@@ -44,7 +45,6 @@ public static class SecondBrainCoreExtensions
         var services = builder.Services;
         services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<AccessTokenRevocations>();

@@ -11,7 +11,7 @@ public enum InfraMode
 }
 
 /// <summary>The AppHost's own settings: command line (<c>--Infra local</c>), environment or appsettings.</summary>
-public sealed record AppHostSettings(InfraMode Infra, int ApiReplicas, int WorkerReplicas, string DataDirectory)
+public sealed record AppHostSettings(InfraMode Infra, int ApiReplicas, int WorkerReplicas, string DataDirectory, bool Demo = false)
 {
     public static AppHostSettings Read(IConfiguration configuration, string appHostDirectory)
     {
@@ -33,7 +33,8 @@ public sealed record AppHostSettings(InfraMode Infra, int ApiReplicas, int Worke
             infra,
             ReadCount(configuration, "ApiReplicas", 2),
             ReadCount(configuration, "WorkerReplicas", 1),
-            dataDirectory);
+            dataDirectory,
+            bool.TryParse(configuration["Demo"], out var demo) && demo);
     }
 
     private static int ReadCount(IConfiguration configuration, string key, int fallback)

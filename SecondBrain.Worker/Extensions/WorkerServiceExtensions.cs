@@ -1,3 +1,5 @@
+using SecondBrain.Core.Demo;
+
 namespace Microsoft.Extensions.Hosting;
 
 internal static class WorkerServiceExtensions
@@ -9,6 +11,8 @@ internal static class WorkerServiceExtensions
     public static WebApplicationBuilder AddWorkerServices(this WebApplicationBuilder builder)
     {
         builder.AddSecondBrainCore();
+        builder.Services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.SectionName);
+        builder.Services.AddHostedService<DemoSeeder>();
         return builder;
     }
 }
