@@ -39,6 +39,13 @@ if (settings.Demo)
     DemoCredentials.PrintWhenReady(builder, demoPassword);
 }
 
+// Provider settings (client ids and secrets, endpoints, redirect URIs, the front-end URL) reach both services
+// under the same names, from the AppHost's configuration or user secrets.
+api.WithConfigurationSection(builder.Configuration, "Integrations");
+worker.WithConfigurationSection(builder.Configuration, "Integrations");
+api.WithConfigurationSection(builder.Configuration, "Sync");
+worker.WithConfigurationSection(builder.Configuration, "Sync");
+
 // Optional: Azure OpenAI for embeddings and answers. Without it the local model and extractive answers are used.
 if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("openai")))
 {

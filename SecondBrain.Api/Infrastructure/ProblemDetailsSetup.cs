@@ -43,6 +43,11 @@ internal static class ProblemDetailsSetup
             extensions["errors"] = problem.Errors;
         }
 
+        foreach (var (key, value) in problem.Extensions ?? new Dictionary<string, object?>())
+        {
+            extensions[key] = value;
+        }
+
         return TypedResults.Problem(
             detail: problem.Detail,
             statusCode: problem.Status,

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace SecondBrain.AppHost.Infrastructure;
 
 /// <summary>
@@ -25,6 +27,21 @@ public static class SecondBrainInfrastructureExtensions
         if (infrastructure.QdrantServer is { } server)
         {
             project.WaitFor(server);
+        }
+
+        return project;
+    }
+
+    /// <summary>Passes every key of a configuration section to the service as environment variables (Section__Key).</summary>
+    public static IResourceBuilder<ProjectResource> WithConfigurationSection(
+        this IResourceBuilder<ProjectResource> project, IConfiguration configuration, string section)
+    {
+        foreach (var pair in configuration.GetSection(section).AsEnumerable())
+        {
+            if (pair.Value is not null)
+            {
+                project.WithEnvironment(pair.Key.Replace(":", "__", StringComparison.Ordinal), pair.Value);
+            }
         }
 
         return project;

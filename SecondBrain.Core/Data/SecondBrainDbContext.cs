@@ -2,7 +2,10 @@ using System.Linq.Expressions;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using SecondBrain.Core.Auditing;
+using SecondBrain.Core.Documents;
 using SecondBrain.Core.Identity;
+using SecondBrain.Core.Integrations;
+using SecondBrain.Core.Sync;
 using SecondBrain.Core.Tenancy;
 
 namespace SecondBrain.Core.Data;
@@ -20,6 +23,12 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<MigrationRun> MigrationRuns => Set<MigrationRun>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<Connection> Connections => Set<Connection>();
+    public DbSet<SyncRun> SyncRuns => Set<SyncRun>();
+    public DbSet<SyncFailedItem> SyncFailedItems => Set<SyncFailedItem>();
+    public DbSet<Upload> Uploads => Set<Upload>();
+    public DbSet<Document> Documents => Set<Document>();
+    public DbSet<IngestionJob> IngestionJobs => Set<IngestionJob>();
 
     /// <summary>Read by the query filters on every query; <see cref="Guid.Empty"/> (matches nothing) without a tenant.</summary>
     private Guid CurrentTenantId => tenant.TenantId ?? Guid.Empty;
@@ -62,6 +71,55 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
         });
 
         modelBuilder.Entity<MigrationRun>(e => e.ToTable("migration_runs"));
+
+        modelBuilder.Entity<Connection>(e =>
+        {
+            e.ToTable("connections");
+            e.Property(c => c.Provider).HasMaxLength(40);
+            e.Property(c => c.Status).HasMaxLength(40);
+            e.HasIndex(c => new { c.TenantId, c.Provider }).IsUnique();
+        });
+
+        modelBuilder.Entity<SyncRun>(e =>
+        {
+            e.ToTable("sync_runs");
+            e.Property(r => r.Source).HasMaxLength(40);
+            e.Property(r => r.Status).HasMaxLength(40);
+            // One active run per tenant and source, enforced by the database so two instances cannot both start one.
+            e.HasIndex(r => new { r.TenantId, r.Source }).IsUnique()
+                .HasFilter("status IN ('queued', 'running')")
+                .HasDatabaseName("ux_sync_runs_one_active");
+            e.HasIndex(r => new { r.Status, r.CreatedAt });
+            e.HasIndex(r => new { r.TenantId, r.CreatedAt });
+            // A worker commits a page only while it still holds the lease: if another worker reclaimed the run,
+            // the checkpoint update matches no row and the whole page transaction rolls back.
+            e.Property(r => r.LeaseOwner).IsConcurrencyToken();
+        });
+
+        modelBuilder.Entity<SyncFailedItem>(e =>
+        {
+            e.ToTable("sync_failed_items");
+            e.HasIndex(f => new { f.TenantId, f.RunId });
+        });
+
+        modelBuilder.Entity<Upload>(e => e.ToTable("uploads"));
+
+        modelBuilder.Entity<Document>(e =>
+        {
+            e.ToTable("documents");
+            e.Property(d => d.Source).HasMaxLength(40);
+            e.Property(d => d.Status).HasMaxLength(20);
+            e.Property(d => d.Metadata).HasColumnType("jsonb");
+            e.HasIndex(d => new { d.TenantId, d.Source, d.ExternalId }).IsUnique();
+            e.HasIndex(d => new { d.TenantId, d.Status });
+        });
+
+        modelBuilder.Entity<IngestionJob>(e =>
+        {
+            e.ToTable("ingestion_jobs");
+            e.HasIndex(j => new { j.Status, j.EnqueuedAt });
+            e.HasIndex(j => j.DocumentId);
+        });
         modelBuilder.Entity<DataProtectionKey>(e => e.ToTable("data_protection_keys"));
 
         foreach (var entityType in modelBuilder.Model.GetEntityTypes())

@@ -25,6 +25,14 @@ public static class ProblemCodes
     public const string InvalidRefreshToken = "invalid_refresh_token";
     public const string RefreshTokenReused = "refresh_token_reused";
 
+    public const string UnknownProvider = "unknown_provider";
+    public const string ProviderNotConfigured = "provider_not_configured";
+    public const string NotConnected = "not_connected";
+    public const string ReauthRequired = "reauth_required";
+    public const string SyncAlreadyRunning = "sync_already_running";
+    public const string UploadRequired = "upload_required";
+    public const string RunAlreadyFinished = "run_already_finished";
+
     /// <summary>The code used when a failure carries none of its own.</summary>
     public static string ForStatus(int status) => status switch
     {
@@ -47,6 +55,9 @@ public static class ProblemCodes
 public sealed record ApiProblem(int Status, string Code, string Detail, IReadOnlyDictionary<string, string[]>? Errors = null)
 {
     public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>Extra members of the problem document (e.g. the id of the run that caused a conflict).</summary>
+    public IReadOnlyDictionary<string, object?>? Extensions { get; init; }
 
     public static ApiProblem Validation(IReadOnlyDictionary<string, string[]> errors) =>
         new(400, ProblemCodes.ValidationFailed, "One or more fields are invalid.", errors);
