@@ -11,6 +11,8 @@ app.UseApiPipeline();
 app.MapAuthApi();
 app.MapUsersApi();
 app.MapAdminApi();
+app.MapIntegrationsApi();
+app.MapSyncApi();
 app.MapDefaultEndpoints();
 
 app.Run();

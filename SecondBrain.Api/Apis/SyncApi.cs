@@ -14,8 +14,9 @@ public static class SyncApi
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static RouteGroupBuilder MapSyncApi(this IEndpointRouteBuilder app, long maxUploadBytes)
+    public static RouteGroupBuilder MapSyncApi(this IEndpointRouteBuilder app)
     {
+        var maxUploadBytes = app.ServiceProvider.GetRequiredService<IOptions<SyncOptions>>().Value.MaxUploadBytes;
         var api = app.MapGroup("/api/sync").WithTags("Sync");
 
         api.MapPost("/{source}", StartAsync)

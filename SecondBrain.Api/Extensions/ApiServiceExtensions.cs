@@ -14,6 +14,8 @@ internal static class ApiServiceExtensions
     {
         builder.AddSecondBrainCore();
         builder.AddSecondBrainIdentity();
+        builder.AddSecondBrainSync();
+        builder.Services.AddOptions<SseOptions>().BindConfiguration(SseOptions.SectionName);
 
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<KestrelServerOptions>()

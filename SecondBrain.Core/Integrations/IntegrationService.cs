@@ -107,6 +107,26 @@ public sealed class IntegrationService(
         }
 
         tenant.Set(attempt.TenantId, attempt.UserId);
+        // Two callbacks of one tenant and provider may race; the unique (tenant, provider) index lets one insert
+        // win and the other then updates the row it finds.
+        for (var attemptNumber = 1; ; attemptNumber++)
+        {
+            try
+            {
+                await SaveConnectionAsync(provider, attempt, tokens, ct);
+                break;
+            }
+            catch (DbUpdateException ex) when (attemptNumber < 3 && ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
+
+        return Frontend(provider, error: null);
+    }
+
+    private async Task SaveConnectionAsync(string provider, OAuthAttempt attempt, ProviderTokens tokens, CancellationToken ct)
+    {
         var now = time.GetUtcNow();
         var connection = await db.Connections.SingleOrDefaultAsync(c => c.Provider == provider, ct);
         if (connection is null)
@@ -133,7 +153,6 @@ public sealed class IntegrationService(
             InstanceId = instance.InstanceId
         });
         await db.SaveChangesAsync(ct);
-        return Frontend(provider, error: null);
     }
 
     public async Task<IReadOnlyList<IntegrationStatus>> ListAsync(CancellationToken ct)

@@ -58,7 +58,7 @@ public sealed class SyncPageWriter(SecondBrainDbContext db, TimeProvider time)
                     TenantId = run.TenantId,
                     Source = run.Source,
                     ExternalId = item.ExternalId,
-                    Title = Truncate(item.Title, 1000),
+                    Title = Truncate(Clean(item.Title), 1000),
                     ContentType = item.ContentType,
                     ContentHash = hash,
                     Status = DocumentStatuses.Pending
@@ -96,8 +96,8 @@ public sealed class SyncPageWriter(SecondBrainDbContext db, TimeProvider time)
             {
                 TenantId = run.TenantId,
                 RunId = run.Id,
-                ExternalId = Truncate(failure.ExternalId, 500),
-                Reason = Truncate(failure.Reason, 2000),
+                ExternalId = Truncate(Clean(failure.ExternalId), 500),
+                Reason = Truncate(Clean(failure.Reason), 2000),
                 At = now
             });
         }
@@ -121,13 +121,13 @@ public sealed class SyncPageWriter(SecondBrainDbContext db, TimeProvider time)
 
     private static void Apply(Document document, SourceItem item, SyncRun run, DateTimeOffset now)
     {
-        document.Title = Truncate(item.Title, 1000);
-        document.Author = item.Author is null ? null : Truncate(item.Author, 500);
-        document.SourceCreatedAt = item.CreatedAt;
-        document.ContentType = item.ContentType;
-        document.Text = item.Text;
+        document.Title = Truncate(Clean(item.Title), 1000);
+        document.Author = item.Author is null ? null : Truncate(Clean(item.Author), 500);
+        document.SourceCreatedAt = item.CreatedAt?.ToUniversalTime();
+        document.ContentType = Clean(item.ContentType);
+        document.Text = item.Text is null ? null : Clean(item.Text);
         document.Content = item.Content;
-        document.Metadata = JsonSerializer.Serialize(item.Metadata);
+        document.Metadata = JsonSerializer.Serialize(item.Metadata.ToDictionary(m => Clean(m.Key), m => Clean(m.Value)));
         document.LastSyncRunId = run.Id;
         document.UpdatedAt = now;
         document.FailureReason = null;
@@ -145,4 +145,7 @@ public sealed class SyncPageWriter(SecondBrainDbContext db, TimeProvider time)
     }
 
     private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+
+    // Postgres text and jsonb cannot hold NUL characters, which broken mail headers do contain.
+    private static string Clean(string value) => value.Contains('\0', StringComparison.Ordinal) ? value.Replace("\0", "", StringComparison.Ordinal) : value;
 }

@@ -243,7 +243,7 @@ public sealed class SyncRunProcessor(
         catch (Exception ex)
         {
             logger.LogError(ex, "Run {RunId} failed", runId);
-            await FinishAsync(db, progress, run, SyncRunStatuses.Failed, "internal_error", ex.Message, time);
+            await FinishAsync(db, progress, run, SyncRunStatuses.Failed, "internal_error", ex.GetBaseException().Message, time);
         }
         finally
         {

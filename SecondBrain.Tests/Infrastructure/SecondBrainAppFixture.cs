@@ -1,31 +1,47 @@
+using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SecondBrain.Core.Integrations;
+using SecondBrain.Core.Sync;
 using SecondBrain.ServiceDefaults.Telemetry;
+using SecondBrain.Tests.StandIns;
 using StackExchange.Redis;
 
 namespace SecondBrain.Tests.Infrastructure;
 
 /// <summary>One replica's own address, so a test decides which instance serves each request.</summary>
-public sealed record Replica(string InstanceId, Uri BaseAddress)
+public sealed record Replica(string InstanceId, Uri BaseAddress, int ProcessId)
 {
-    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(100) };
+
+    /// <summary>A client that, like a browser test harness, shows redirects instead of following them.</summary>
+    public HttpClient CreateBrowserClient() =>
+        new(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(100) };
 
     public override string ToString() => InstanceId;
 }
 
+public sealed record OAuthFlow(string Provider, Uri AuthorizeUrl, string State);
+
 /// <summary>
-/// Starts the real AppHost once per test run in local mode (redis-server and postgres as executables, a fresh data
-/// directory) with several Api and Worker replicas, and finds each replica's own endpoint through the instance
-/// heartbeats in Redis.
+/// Starts the real AppHost once per test collection in local mode (redis-server and postgres as executables, a
+/// fresh data directory) with several Api and Worker replicas, and WireMock stand-ins for Google, Slack and Box
+/// configured through the same Integrations settings a deployment uses. Each replica's own endpoint is found
+/// through the instance heartbeats in Redis.
 /// </summary>
 public sealed class SecondBrainAppFixture : IAsyncLifetime
 {
     public const int ApiReplicaCount = 3;
     public const int WorkerReplicaCount = 2;
+    public const int ProviderPageSize = 50;
+    public string FrontendUrl { get; } = "http://frontend.test/integrations";
 
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "secondbrain-tests", Guid.NewGuid().ToString("N"));
 
@@ -36,20 +52,50 @@ public sealed class SecondBrainAppFixture : IAsyncLifetime
     public IConnectionMultiplexer Redis { get; private set; } = null!;
     public InstanceDirectory Instances { get; private set; } = null!;
 
+    public GmailStandIn Gmail { get; } = new();
+    public SlackStandIn Slack { get; } = new();
+    public BoxStandIn Box { get; } = new();
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_dataDirectory);
         using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(4));
 
+        var settings = new Dictionary<string, string>
+        {
+            ["Integrations:FrontendUrl"] = FrontendUrl,
+            ["Sync:LeaseDuration"] = "00:00:06",
+            ["Sync:HeartbeatInterval"] = "00:00:01",
+            ["Sync:RetryBackoff"] = "00:00:01"
+        };
+        foreach (var (section, config) in new[] { ("Gmail", Gmail.ConfigurationFor()), ("Slack", Slack.ConfigurationFor()), ("Box", Box.ConfigurationFor()) })
+        {
+            foreach (var (key, value) in config)
+            {
+                settings[key] = value;
+            }
+
+            settings[$"Integrations:{section}:RedirectUri"] = $"http://secondbrain.test/api/integrations/{section.ToLowerInvariant()}/callback";
+            settings[$"Integrations:{section}:PageSize"] = ProviderPageSize.ToString();
+        }
+
+        var args = new List<string>
+        {
+            "--Infra", "local",
+            "--ApiReplicas", ApiReplicaCount.ToString(),
+            "--WorkerReplicas", WorkerReplicaCount.ToString(),
+            "--DataDirectory", _dataDirectory,
+            "--Parameters:postgres-password", "test-" + Guid.NewGuid().ToString("N"),
+            "--Parameters:jwt-signing-key", "test-signing-key-" + Guid.NewGuid().ToString("N")
+        };
+        foreach (var (key, value) in settings)
+        {
+            args.Add($"--{key}");
+            args.Add(value);
+        }
+
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.SecondBrain_AppHost>(
-            [
-                "--Infra", "local",
-                "--ApiReplicas", ApiReplicaCount.ToString(),
-                "--WorkerReplicas", WorkerReplicaCount.ToString(),
-                "--DataDirectory", _dataDirectory,
-                "--Parameters:postgres-password", "test-" + Guid.NewGuid().ToString("N"),
-                "--Parameters:jwt-signing-key", "test-signing-key-" + Guid.NewGuid().ToString("N")
-            ],
+            args.ToArray(),
             (options, _) => options.DisableDashboard = true,
             startup.Token);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)
@@ -95,7 +141,7 @@ public sealed class SecondBrainAppFixture : IAsyncLifetime
 
     private static List<Replica> ToReplicas(IEnumerable<InstanceHeartbeat> instances, string service) =>
         instances.Where(i => i.Service == service && i.Addresses.Count > 0)
-            .Select(i => new Replica(i.InstanceId, new Uri(i.Addresses[0].Replace("://+", "://localhost", StringComparison.Ordinal).TrimEnd('/') + "/")))
+            .Select(i => new Replica(i.InstanceId, new Uri(i.Addresses[0].Replace("://+", "://localhost", StringComparison.Ordinal).TrimEnd('/') + "/"), i.ProcessId))
             .ToList();
 
     private static async Task<bool> AllHealthyAsync(HttpClient probe, IEnumerable<Replica> replicas, CancellationToken cancellationToken)
@@ -119,7 +165,91 @@ public sealed class SecondBrainAppFixture : IAsyncLifetime
         return true;
     }
 
-    public Replica Api(int index) => ApiReplicas[index % ApiReplicas.Count];
+    public Replica Api(int index) => ApiReplicas[((index % ApiReplicas.Count) + ApiReplicas.Count) % ApiReplicas.Count];
+
+    /// <summary>A code the provider's stand-in will accept, as if the user had consented in the browser.</summary>
+    public string StandInCode(string provider) => provider switch
+    {
+        "gmail" => Gmail.IssueAuthorizationCode(),
+        "slack" => Slack.IssueAuthorizationCode(),
+        "box" => Box.IssueAuthorizationCode(),
+        _ => throw new ArgumentOutOfRangeException(nameof(provider))
+    };
+
+    public async Task<OAuthFlow> ConnectAsync(string accessToken, string provider, int connectOn)
+    {
+        using var client = Api(connectOn).CreateClient(accessToken);
+        var response = await client.PostAsync($"api/integrations/{provider}/connect", null);
+        await response.EnsureStatusAsync(HttpStatusCode.OK);
+        var body = (await response.Content.ReadFromJsonAsync<ConnectResponse>(ApiClient.Json))!;
+        var state = QueryHelpers.ParseQuery(body.AuthorizeUrl.Query)["state"].ToString();
+        Assert.False(string.IsNullOrEmpty(state), "the authorize URL carries a state");
+        return new OAuthFlow(provider, body.AuthorizeUrl, state);
+    }
+
+    /// <summary>What the browser does after consent: GET the callback; returns where the API redirected it.</summary>
+    public async Task<Uri> CallbackAsync(string provider, string state, string code, int callbackOn)
+    {
+        using var browser = Api(callbackOn).CreateBrowserClient();
+        var response = await browser.GetAsync($"api/integrations/{provider}/callback?code={Uri.EscapeDataString(code)}&state={Uri.EscapeDataString(state)}");
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return response.Headers.Location!;
+    }
+
+    /// <summary>Lets an OAuth attempt's 10-minute TTL run out now, as Redis would.</summary>
+    public async Task ExpireOAuthStateAsync(string state)
+    {
+        var key = "sb:oauth:state:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(state)));
+        Assert.True(await Redis.GetDatabase().KeyExpireAsync(key, TimeSpan.FromMilliseconds(1)), "the attempt was stored under the state's hash");
+        await Task.Delay(50);
+    }
+
+    /// <summary>Signs up a tenant and connects it to <paramref name="provider"/> through the real OAuth flow.</summary>
+    public async Task<Core.Identity.SignupResponse> ConnectedTenantAsync(string provider)
+    {
+        var tenant = await Api(0).SignupAsync();
+        var flow = await ConnectAsync(tenant.Tokens.AccessToken, provider, 1);
+        var redirect = await CallbackAsync(provider, flow.State, StandInCode(provider), 2);
+        Assert.Equal(provider, QueryHelpers.ParseQuery(redirect.Query)["connected"].ToString());
+        return tenant;
+    }
+
+    public async Task<SyncRunResponse> StartSyncAsync(string accessToken, string source, int on = 0)
+    {
+        using var client = Api(on).CreateClient(accessToken);
+        var response = await client.PostAsync($"api/sync/{source}", null);
+        await response.EnsureStatusAsync(HttpStatusCode.Accepted);
+        return (await response.Content.ReadFromJsonAsync<SyncRunResponse>(ApiClient.Json))!;
+    }
+
+    public async Task<SyncRunResponse> GetRunAsync(string accessToken, Guid runId, int on = 0)
+    {
+        using var client = Api(on).CreateClient(accessToken);
+        return (await client.GetFromJsonAsync<SyncRunResponse>($"api/sync/runs/{runId}", ApiClient.Json))!;
+    }
+
+    /// <summary>Polls (round-robin over the replicas) until the run ends; returns every observation.</summary>
+    public async Task<(SyncRunResponse Final, List<SyncRunResponse> Observed)> WaitForRunAsync(string accessToken, Guid runId, TimeSpan? timeout = null)
+    {
+        var deadline = DateTimeOffset.UtcNow + (timeout ?? TimeSpan.FromMinutes(3));
+        var observed = new List<SyncRunResponse>();
+        for (var i = 0; ; i++)
+        {
+            var run = await GetRunAsync(accessToken, runId, i);
+            observed.Add(run);
+            if (SyncRunStatuses.IsFinal(run.Status))
+            {
+                return (run, observed);
+            }
+
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                Assert.Fail($"Run {runId} still {run.Status} after the timeout: {run.Processed} processed, stage {run.Stage}");
+            }
+
+            await Task.Delay(150);
+        }
+    }
 
     public async Task DisposeAsync()
     {
@@ -130,16 +260,16 @@ public sealed class SecondBrainAppFixture : IAsyncLifetime
             await App.DisposeAsync();
         }
 
+        Gmail.Dispose();
+        Slack.Dispose();
+        Box.Dispose();
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // A server may still be flushing; the temp directory is cleaned by the OS eventually.
-        }
-        catch (UnauthorizedAccessException)
-        {
         }
     }
 }
@@ -148,4 +278,11 @@ public sealed class SecondBrainAppFixture : IAsyncLifetime
 public sealed class SecondBrainAppCollection : ICollectionFixture<SecondBrainAppFixture>
 {
     public const string Name = "SecondBrain app (local mode, several replicas)";
+}
+
+/// <summary>A second, separate stack for tests that kill processes, so they cannot disturb the others.</summary>
+[CollectionDefinition(Name)]
+public sealed class DisposableAppCollection : ICollectionFixture<SecondBrainAppFixture>
+{
+    public const string Name = "SecondBrain app for destructive tests";
 }

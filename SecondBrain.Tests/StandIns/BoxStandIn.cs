@@ -306,8 +306,16 @@ public sealed class BoxStandIn : IDisposable
         return new ResponseMessage { StatusCode = 200, Headers = new Dictionary<string, WireMockList<string>>() };
     }
 
+    /// <summary>Latency added to every API call, to make runs long enough to watch, cancel or interrupt.</summary>
+    public TimeSpan ResponseDelay { get; set; }
+
     private ResponseMessage Api(IRequestMessage request, Func<IRequestMessage, ResponseMessage> handler)
     {
+        if (ResponseDelay > TimeSpan.Zero)
+        {
+            Thread.Sleep(ResponseDelay);
+        }
+
         Interlocked.Increment(ref _apiRequests);
         var authorization = Header(request, "Authorization");
         if (authorization is null || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || !_accessTokens.Contains(authorization[7..].Trim()))

@@ -267,8 +267,28 @@ public sealed class SlackStandIn : IDisposable
         _server.Dispose();
     }
 
+    /// <summary>Latency added to every call, to make runs long enough to watch, cancel or interrupt.</summary>
+    public TimeSpan ResponseDelay { get; set; }
+
+    /// <summary>Channels in the workspace.</summary>
+    public int ChannelCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _channels.Count;
+            }
+        }
+    }
+
     private IResponseMessage Handle(IRequestMessage request)
     {
+        if (ResponseDelay > TimeSpan.Zero)
+        {
+            Thread.Sleep(ResponseDelay);
+        }
+
         var method = request.Path["/api/".Length..];
         var arguments = ArgumentsOf(request);
         lock (_gate)

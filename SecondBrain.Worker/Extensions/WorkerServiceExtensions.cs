@@ -1,3 +1,4 @@
+using SecondBrain.Core.Sync;
 using SecondBrain.Core.Demo;
 
 namespace Microsoft.Extensions.Hosting;
@@ -13,6 +14,8 @@ internal static class WorkerServiceExtensions
         builder.AddSecondBrainCore();
         builder.Services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.SectionName);
         builder.Services.AddHostedService<DemoSeeder>();
+        builder.AddSecondBrainSync();
+        builder.Services.AddHostedService<SyncRunProcessor>();
         return builder;
     }
 }
