@@ -4,7 +4,9 @@ using Microsoft.EntityFrameworkCore;
 using SecondBrain.Core.Auditing;
 using SecondBrain.Core.Documents;
 using SecondBrain.Core.Identity;
+using SecondBrain.Core.Ingestion;
 using SecondBrain.Core.Integrations;
+using SecondBrain.Core.Search;
 using SecondBrain.Core.Sync;
 using SecondBrain.Core.Tenancy;
 
@@ -29,6 +31,9 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
     public DbSet<Upload> Uploads => Set<Upload>();
     public DbSet<Document> Documents => Set<Document>();
     public DbSet<IngestionJob> IngestionJobs => Set<IngestionJob>();
+    public DbSet<Chunk> Chunks => Set<Chunk>();
+    public DbSet<GlossaryEntry> Glossary => Set<GlossaryEntry>();
+    public DbSet<ParsingSettingsVersion> ParsingSettings => Set<ParsingSettingsVersion>();
 
     /// <summary>Read by the query filters on every query; <see cref="Guid.Empty"/> (matches nothing) without a tenant.</summary>
     private Guid CurrentTenantId => tenant.TenantId ?? Guid.Empty;
@@ -112,6 +117,34 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
             e.Property(d => d.Metadata).HasColumnType("jsonb");
             e.HasIndex(d => new { d.TenantId, d.Source, d.ExternalId }).IsUnique();
             e.HasIndex(d => new { d.TenantId, d.Status });
+        });
+
+        modelBuilder.Entity<Chunk>(e =>
+        {
+            e.ToTable("chunks");
+            e.Property(c => c.Kind).HasMaxLength(40);
+            e.Property(c => c.Source).HasMaxLength(40);
+            e.Property(c => c.EmbeddingBits).HasColumnType("bit varying");
+            // Keyword search: a stored tsvector of title, section and text, GIN-indexed.
+            e.Property<NpgsqlTypes.NpgsqlTsVector>("SearchVector")
+                .HasColumnName("search_vector")
+                .HasComputedColumnSql("to_tsvector('english', coalesce(title, '') || ' ' || coalesce(section, '') || ' ' || text)", stored: true);
+            e.HasIndex("SearchVector").HasMethod("GIN");
+            e.HasIndex(c => new { c.TenantId, c.DocumentId });
+            e.HasIndex(c => new { c.TenantId, c.Source });
+        });
+
+        modelBuilder.Entity<GlossaryEntry>(e =>
+        {
+            e.ToTable("glossary");
+            e.Property(g => g.Term).HasMaxLength(200);
+            e.HasIndex(g => new { g.TenantId, g.Term }).IsUnique();
+        });
+
+        modelBuilder.Entity<ParsingSettingsVersion>(e =>
+        {
+            e.ToTable("parsing_settings");
+            e.HasIndex(p => new { p.TenantId, p.Version }).IsUnique();
         });
 
         modelBuilder.Entity<IngestionJob>(e =>
