@@ -13,6 +13,8 @@ app.MapUsersApi();
 app.MapAdminApi();
 app.MapIntegrationsApi();
 app.MapSyncApi();
+app.MapDocumentsApi();
+app.MapSearchApi();
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -43,8 +43,11 @@ if (settings.Demo)
 // under the same names, from the AppHost's configuration or user secrets.
 api.WithConfigurationSection(builder.Configuration, "Integrations");
 worker.WithConfigurationSection(builder.Configuration, "Integrations");
-api.WithConfigurationSection(builder.Configuration, "Sync");
-worker.WithConfigurationSection(builder.Configuration, "Sync");
+foreach (var section in new[] { "Sync", "Ingestion", "Embeddings", "VectorIndex" })
+{
+    api.WithConfigurationSection(builder.Configuration, section);
+    worker.WithConfigurationSection(builder.Configuration, section);
+}
 
 // Optional: Azure OpenAI for embeddings and answers. Without it the local model and extractive answers are used.
 if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("openai")))

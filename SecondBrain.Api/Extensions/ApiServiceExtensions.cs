@@ -15,6 +15,7 @@ internal static class ApiServiceExtensions
         builder.AddSecondBrainCore();
         builder.AddSecondBrainIdentity();
         builder.AddSecondBrainSync();
+        builder.AddSecondBrainSearch();
         builder.Services.AddOptions<SseOptions>().BindConfiguration(SseOptions.SectionName);
 
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SecondBrain.Core.Auditing;
 using SecondBrain.Core.Data;
+using SecondBrain.Core.Documents;
 using SecondBrain.Core.Identity;
 
 namespace SecondBrain.Core.Demo;
@@ -17,6 +18,34 @@ namespace SecondBrain.Core.Demo;
 /// </summary>
 public sealed class DemoSeeder(IServiceScopeFactory scopes, IOptions<DemoOptions> options, ILogger<DemoSeeder> logger) : BackgroundService
 {
+    /// <summary>The demo corpus written for the project (embedded markdown), queued for ingestion like any upload.</summary>
+    private static void AddCorpus(SecondBrainDbContext db, Guid tenantId)
+    {
+        var assembly = typeof(DemoSeeder).Assembly;
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith("SecondBrain.Demo.", StringComparison.Ordinal)).Order())
+        {
+            using var stream = assembly.GetManifestResourceStream(name)!;
+            using var reader = new StreamReader(stream);
+            var text = reader.ReadToEnd();
+            var title = text.Split('\n', 2)[0].TrimStart('#', ' ').Trim();
+            var document = new Document
+            {
+                TenantId = tenantId,
+                Source = DocumentService.UploadSource,
+                ExternalId = "demo:" + name["SecondBrain.Demo.".Length..],
+                Title = title,
+                Author = "Northwind Labs",
+                ContentType = "text/markdown",
+                ContentHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))),
+                Text = text,
+                Status = DocumentStatuses.Pending,
+                Metadata = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["fileName"] = name["SecondBrain.Demo.".Length..] })
+            };
+            db.Documents.Add(document);
+            db.IngestionJobs.Add(new IngestionJob { TenantId = tenantId, DocumentId = document.Id, DocumentVersion = document.Version, Kind = "upsert" });
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var demo = options.Value;
@@ -55,6 +84,7 @@ public sealed class DemoSeeder(IServiceScopeFactory scopes, IOptions<DemoOptions
         db.Tenants.Add(tenant);
         db.Users.Add(admin);
         db.AuditLog.Add(new AuditEntry { TenantId = tenant.Id, ActorUserId = admin.Id, Action = AuditActions.TenantCreated, Target = "demo" });
+        AddCorpus(db, tenant.Id);
         try
         {
             await db.SaveChangesAsync(stoppingToken);

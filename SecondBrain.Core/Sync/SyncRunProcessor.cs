@@ -61,7 +61,17 @@ public sealed class SyncRunProcessor(
             try
             {
                 await slots.WaitAsync(stoppingToken);
-                var claimed = await ClaimAsync(stoppingToken);
+                (Guid RunId, Guid TenantId)? claimed;
+                try
+                {
+                    claimed = await ClaimAsync(stoppingToken);
+                }
+                catch
+                {
+                    slots.Release();
+                    throw;
+                }
+
                 if (claimed is null)
                 {
                     slots.Release();
@@ -86,9 +96,10 @@ public sealed class SyncRunProcessor(
             {
                 break;
             }
-            catch (Exception ex) when (ex is NpgsqlException or RedisException or TimeoutException)
+            catch (Exception ex)
             {
-                logger.LogWarning(ex, "Sync loop could not reach its stores; retrying");
+                // Never let the loop die: a worker without it would hold no runs but still look healthy.
+                logger.LogWarning(ex, "Sync loop failed to claim work; retrying");
                 await Task.Delay(options.Value.PollInterval, CancellationToken.None);
             }
         }

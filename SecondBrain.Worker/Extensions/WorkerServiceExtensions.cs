@@ -1,3 +1,4 @@
+using SecondBrain.Core.Ingestion;
 using SecondBrain.Core.Sync;
 using SecondBrain.Core.Demo;
 
@@ -16,6 +17,8 @@ internal static class WorkerServiceExtensions
         builder.Services.AddHostedService<DemoSeeder>();
         builder.AddSecondBrainSync();
         builder.Services.AddHostedService<SyncRunProcessor>();
+        builder.AddSecondBrainSearch();
+        builder.Services.AddHostedService<IngestionProcessor>();
         return builder;
     }
 }

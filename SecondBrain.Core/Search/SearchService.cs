@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using SecondBrain.Core.AI;
+using SecondBrain.Core.Data;
+using SecondBrain.Core.Errors;
+using SecondBrain.Core.Tenancy;
+
+namespace SecondBrain.Core.Search;
+
+public static class SearchModes
+{
+    public const string Hybrid = "hybrid";
+    public const string Dense = "dense";
+    public const string Keyword = "keyword";
+
+    public static bool IsKnown(string mode) => mode is Hybrid or Dense or Keyword;
+}
+
+public sealed record SearchRequest(
+    string? Query,
+    string? Mode = SearchModes.Hybrid,
+    int Limit = 10,
+    IReadOnlyList<string>? Sources = null,
+    string? Author = null,
+    DateTimeOffset? From = null,
+    DateTimeOffset? To = null);
+
+public sealed record SearchHit(
+    Guid ChunkId,
+    Guid DocumentId,
+    string Title,
+    string Source,
+    string? Author,
+    DateTimeOffset? Date,
+    string? Section,
+    int? Page,
+    int Position,
+    string Text,
+    string Highlight,
+    double Score);
+
+public sealed record SearchResponse(string Query, string Mode, IReadOnlyList<string> Expansions, IReadOnlyList<SearchHit> Hits, double ElapsedMilliseconds);
+
+/// <summary>
+/// Dense (embedding + vector index) and keyword (Postgres full-text) retrieval fused by reciprocal rank fusion.
+/// Stateless: the index lives in Postgres or Qdrant, embeddings come through the shared cache.
+/// </summary>
+public sealed class SearchService(SecondBrainDbContext db, TenantContext tenant, IVectorIndex vectors, CachedEmbeddingService embeddings)
+{
+    private const int CandidatePool = 50;
+
+    public async Task<Outcome<SearchResponse>> SearchAsync(SearchRequest request, CancellationToken ct)
+    {
+        var mode = (request.Mode ?? SearchModes.Hybrid).ToLowerInvariant();
+        if (new Common.Validation()
+                .Require(nameof(request.Query), request.Query, 2000)
+                .Check(SearchModes.IsKnown(mode), nameof(request.Mode), "Mode must be dense, keyword or hybrid.")
+                .Check(request.Limit is >= 1 and <= 100, nameof(request.Limit), "Limit must be between 1 and 100.")
+                .ToProblem() is { } invalid)
+        {
+            return invalid;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var tenantId = tenant.TenantId!.Value;
+        var query = request.Query!.Trim();
+        var glossary = await db.Glossary.AsNoTracking().ToDictionaryAsync(g => g.Term, g => (IReadOnlyList<string>)g.Expansions, ct);
+        var expansions = QueryExpansion.Expand(query, glossary);
+        var tsQuery = QueryExpansion.ToOrTsQuery(query, expansions);
+        var filter = new VectorFilter(request.Sources is { Count: > 0 } ? request.Sources : null, request.Author, request.From?.ToUniversalTime(), request.To?.ToUniversalTime());
+        var pool = Math.Max(CandidatePool, request.Limit * 3);
+
+        IReadOnlyList<Guid> keyword = mode == SearchModes.Dense || tsQuery.Length == 0 ? [] : await KeywordAsync(tenantId, tsQuery, filter, pool, ct);
+        IReadOnlyList<Guid> dense = [];
+        if (mode != SearchModes.Keyword)
+        {
+            var vector = await embeddings.EmbedOneAsync(query, ct);
+            dense = (await vectors.SearchAsync(tenantId, vector.ToArray(), pool, filter, ct)).Select(h => h.ChunkId).ToList();
+        }
+
+        var ranked = mode switch
+        {
+            SearchModes.Keyword => keyword.Select((id, i) => (id, 1.0 / (ReciprocalRankFusion.DefaultK + i + 1))).ToList(),
+            SearchModes.Dense => dense.Select((id, i) => (id, 1.0 / (ReciprocalRankFusion.DefaultK + i + 1))).ToList(),
+            _ => ReciprocalRankFusion.Fuse([dense, keyword]).ToList()
+        };
+
+        var top = ranked.Take(request.Limit).ToList();
+        var hits = await LoadHitsAsync(tenantId, top, tsQuery, ct);
+        return new SearchResponse(query, mode, expansions, hits, clock.Elapsed.TotalMilliseconds);
+    }
+
+    private async Task<IReadOnlyList<Guid>> KeywordAsync(Guid tenantId, string tsQuery, VectorFilter filter, int limit, CancellationToken ct)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            await connection.OpenAsync(ct);
+        }
+
+        await using var command = new NpgsqlCommand($"""
+            SELECT c.id
+              FROM chunks c, to_tsquery('english', @q) q
+             WHERE c.tenant_id = @t AND c.search_vector @@ q {FilterSql(filter)}
+             ORDER BY ts_rank_cd(c.search_vector, q, 1) DESC, c.id
+             LIMIT @limit
+            """, connection);
+        command.Parameters.AddWithValue("q", tsQuery);
+        command.Parameters.AddWithValue("t", tenantId);
+        command.Parameters.AddWithValue("limit", limit);
+        AddFilterParameters(command, filter);
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+
+        return ids;
+    }
+
+    private async Task<IReadOnlyList<SearchHit>> LoadHitsAsync(Guid tenantId, IReadOnlyList<(Guid Id, double Score)> ranked, string tsQuery, CancellationToken ct)
+    {
+        if (ranked.Count == 0)
+        {
+            return [];
+        }
+
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            await connection.OpenAsync(ct);
+        }
+
+        await using var command = new NpgsqlCommand("""
+            SELECT c.id, c.document_id, c.title, c.source, c.author, c.document_date, c.section, c.page, c.position, c.text,
+                   CASE WHEN @q = '' THEN left(c.text, 240)
+                        ELSE ts_headline('english', c.text, to_tsquery('english', @q), 'StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MaxWords=35, MinWords=12') END
+              FROM chunks c
+             WHERE c.tenant_id = @t AND c.id = ANY(@ids)
+            """, connection);
+        command.Parameters.AddWithValue("t", tenantId);
+        command.Parameters.AddWithValue("ids", ranked.Select(r => r.Id).ToArray());
+        command.Parameters.AddWithValue("q", tsQuery);
+        var rows = new Dictionary<Guid, SearchHit>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var id = reader.GetGuid(0);
+                rows[id] = new SearchHit(id, reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4),
+                    reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+                    reader.IsDBNull(6) ? null : reader.GetString(6),
+                    reader.IsDBNull(7) ? null : reader.GetInt32(7),
+                    reader.GetInt32(8), reader.GetString(9), reader.GetString(10), 0);
+            }
+        }
+
+        return ranked.Where(r => rows.ContainsKey(r.Id)).Select(r => rows[r.Id] with { Score = r.Score }).ToList();
+    }
+
+    internal static string FilterSql(VectorFilter filter)
+    {
+        var sql = "";
+        if (filter.Sources is { Count: > 0 })
+        {
+            sql += " AND c.source = ANY(@sources)";
+        }
+
+        if (!string.IsNullOrWhiteSpace(filter.Author))
+        {
+            sql += " AND c.author ILIKE @author";
+        }
+
+        if (filter.From is not null)
+        {
+            sql += " AND c.document_date >= @from";
+        }
+
+        if (filter.To is not null)
+        {
+            sql += " AND c.document_date <= @to";
+        }
+
+        return sql;
+    }
+
+    internal static void AddFilterParameters(NpgsqlCommand command, VectorFilter filter)
+    {
+        if (filter.Sources is { Count: > 0 })
+        {
+            command.Parameters.AddWithValue("sources", filter.Sources.ToArray());
+        }
+
+        if (!string.IsNullOrWhiteSpace(filter.Author))
+        {
+            command.Parameters.AddWithValue("author", "%" + filter.Author.Replace("%", "\\%").Replace("_", "\\_") + "%");
+        }
+
+        if (filter.From is { } from)
+        {
+            command.Parameters.AddWithValue("from", from);
+        }
+
+        if (filter.To is { } to)
+        {
+            command.Parameters.AddWithValue("to", to);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.DependencyInjection;
+using SecondBrain.Core.Documents;
+using SecondBrain.Core.Ingestion;
+using SecondBrain.Core.Search;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class SecondBrainSearchExtensions
+{
+    /// <summary>
+    /// Documents, parsing, embeddings (local MiniLM or Azure OpenAI, cached in two levels), the vector index (Qdrant or
+    /// Postgres), search and ask: shared by the Api (upload, search, ask) and the Worker (ingestion).
+    /// </summary>
+    public static TBuilder AddSecondBrainSearch<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        var services = builder.Services;
+        services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => o.Chunking.MaxTokens > o.Chunking.OverlapTokens * 2 && o.Chunking.MinTokens < o.Chunking.MaxTokens,
+                "Ingestion:Chunking: MaxTokens must exceed twice OverlapTokens and MinTokens.")
+            .ValidateOnStart();
+        services.AddDocumentParsing();
+        services.AddSecondBrainEmbeddings(builder.Configuration);
+        services.AddVectorIndex(builder.Configuration);
+        services.AddSingleton<CorpusVersion>();
+        services.AddScoped<DocumentService>();
+        services.AddScoped<SearchService>();
+        services.AddScoped<AskService>();
+        return builder;
+    }
+}

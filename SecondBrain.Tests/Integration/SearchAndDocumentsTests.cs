@@ -1,0 +1,186 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using SecondBrain.Core.Common;
+using SecondBrain.Core.Documents;
+using SecondBrain.Core.Errors;
+using SecondBrain.Core.Search;
+using SecondBrain.Tests.Infrastructure;
+
+namespace SecondBrain.Tests.Integration;
+
+[Collection(SecondBrainAppCollection.Name)]
+public sealed class SearchAndDocumentsTests(SecondBrainAppFixture app)
+{
+    private static readonly (string Title, string Text)[] Corpus =
+    [
+        ("Release process", "We ship the web app every second Tuesday. The release manager is Priya Nair. QA signs off the regression suite on staging before the canary starts at 5% of traffic."),
+        ("Database decision", "We moved the orders service from MongoDB to PostgreSQL because we need transactions across orders and payments."),
+        ("Refund policy", "Refunds reach the customer's card within 5 to 10 business days. Upgrades apply at once and are prorated."),
+        ("Checkout postmortem", "A configuration change raised the payment timeout to 60 seconds and checkout ran out of threads for 47 minutes.")
+    ];
+
+    [Fact]
+    public async Task Documents_are_ingested_searchable_answerable_and_isolated_per_tenant()
+    {
+        var tenantA = await app.Api(0).SignupAsync();
+        var tenantB = await app.Api(1).SignupAsync();
+        var ids = new List<Guid>();
+        using (var clientA = app.Api(0).CreateClient(tenantA.Tokens.AccessToken))
+        {
+            foreach (var (title, text) in Corpus)
+            {
+                var response = await clientA.PostAsJsonAsync("api/documents", new TextDocumentRequest(title, text, "Ops team", null));
+                await response.EnsureStatusAsync(HttpStatusCode.Accepted);
+                ids.AddRange((await response.Content.ReadFromJsonAsync<DocumentsAccepted>(ApiClient.Json))!.DocumentIds);
+            }
+
+            // A file upload with several files, one of them unreadable.
+            using var form = new MultipartFormDataContent();
+            form.Add(new ByteArrayContent("# Onboarding\n\nNew engineers get a buddy and ship a bug fix in week one."u8.ToArray()), "files", "onboarding.md");
+            form.Add(new ByteArrayContent([0x50, 0x4B, 0x03, 0x04, 1, 2, 3]), "files", "broken.docx");
+            var upload = await clientA.PostAsync("api/documents", form);
+            await upload.EnsureStatusAsync(HttpStatusCode.Accepted);
+            ids.AddRange((await upload.Content.ReadFromJsonAsync<DocumentsAccepted>(ApiClient.Json))!.DocumentIds);
+        }
+
+        await WaitForIngestionAsync(tenantA.Tokens.AccessToken, ids);
+
+        using var onB = app.Api(1).CreateClient(tenantA.Tokens.AccessToken);
+        var all = (await onB.GetFromJsonAsync<PagedResult<DocumentSummary>>("api/documents?pageSize=100", ApiClient.Json))!;
+        Assert.Equal(ids.Count, all.Total);
+        var broken = all.Items.Single(d => d.Title == "broken.docx");
+        Assert.Equal(DocumentStatuses.Failed, broken.Status);
+        Assert.False(string.IsNullOrWhiteSpace(broken.FailureReason));
+        var detail = (await onB.GetFromJsonAsync<DocumentDetail>($"api/documents/{ids[0]}", ApiClient.Json))!;
+        Assert.Equal(DocumentStatuses.Ingested, detail.Document.Status);
+        Assert.True(detail.ChunkCount >= 1);
+
+        foreach (var mode in new[] { "hybrid", "dense", "keyword" })
+        {
+            var found = await SearchAsync(onB, new SearchRequest("Which database holds orders and why?", mode));
+            Assert.True(found.Hits.Count > 0, $"{mode} found nothing");
+            Assert.Equal("Database decision", found.Hits[0].Title);
+        }
+
+        var keyword = await SearchAsync(onB, new SearchRequest("refunds card", "keyword"));
+        Assert.Contains("<mark>", keyword.Hits[0].Highlight);
+
+        var ask = await onB.PostAsJsonAsync("api/ask", new AskRequest("How long do refunds take?"));
+        await ask.EnsureStatusAsync(HttpStatusCode.OK);
+        var answer = (await ask.Content.ReadFromJsonAsync<AskResponse>(ApiClient.Json))!;
+        Assert.Equal("extractive", answer.Mode);
+        Assert.Contains("[1]", answer.Answer);
+        Assert.Contains("10 business days", answer.Answer);
+        Assert.Equal("Refund policy", answer.Citations[0].Title);
+
+        // The same question again (another replica) comes from the per-tenant answer cache.
+        using var onC = app.Api(2).CreateClient(tenantA.Tokens.AccessToken);
+        var again = (await (await onC.PostAsJsonAsync("api/ask", new AskRequest("How long do refunds take?"))).Content.ReadFromJsonAsync<AskResponse>(ApiClient.Json))!;
+        Assert.True(again.Cached);
+
+        // Tenant B sees none of it: search, ask and documents.
+        using var asB = app.Api(2).CreateClient(tenantB.Tokens.AccessToken);
+        foreach (var mode in new[] { "hybrid", "dense", "keyword" })
+        {
+            Assert.Empty((await SearchAsync(asB, new SearchRequest("database orders refunds release", mode))).Hits);
+        }
+
+        var bAnswer = (await (await asB.PostAsJsonAsync("api/ask", new AskRequest("How long do refunds take?"))).Content.ReadFromJsonAsync<AskResponse>(ApiClient.Json))!;
+        Assert.Empty(bAnswer.Citations);
+        await (await asB.GetAsync($"api/documents/{ids[0]}")).AssertProblemAsync(HttpStatusCode.NotFound, ProblemCodes.NotFound);
+        await (await asB.DeleteAsync($"api/documents/{ids[0]}")).AssertProblemAsync(HttpStatusCode.NotFound, ProblemCodes.NotFound);
+        Assert.Equal(0, (await asB.GetFromJsonAsync<PagedResult<DocumentSummary>>("api/documents", ApiClient.Json))!.Total);
+
+        // Deleting a document removes it from search, and the cached answer is not served any more.
+        await (await onB.DeleteAsync($"api/documents/{ids[2]}")).EnsureStatusAsync(HttpStatusCode.NoContent);
+        await WaitUntilAsync(async () => (await SearchAsync(onB, new SearchRequest("refunds card business days", "keyword"))).Hits.All(h => h.DocumentId != ids[2]));
+        var afterDelete = (await (await onC.PostAsJsonAsync("api/ask", new AskRequest("How long do refunds take?"))).Content.ReadFromJsonAsync<AskResponse>(ApiClient.Json))!;
+        Assert.False(afterDelete.Cached);
+        Assert.DoesNotContain(afterDelete.Citations, c => c.DocumentId == ids[2]);
+    }
+
+    [Fact]
+    public async Task Ask_streams_citations_and_the_answer_as_server_sent_events()
+    {
+        var tenant = await app.Api(0).SignupAsync();
+        using var client = app.Api(1).CreateClient(tenant.Tokens.AccessToken);
+        var added = await client.PostAsJsonAsync("api/documents", new TextDocumentRequest("Release process", Corpus[0].Text, null, null));
+        await WaitForIngestionAsync(tenant.Tokens.AccessToken, (await added.Content.ReadFromJsonAsync<DocumentsAccepted>(ApiClient.Json))!.DocumentIds);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/ask") { Content = JsonContent.Create(new AskRequest("Who is the release manager?")) };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        await response.EnsureStatusAsync(HttpStatusCode.OK);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("event: citations", body);
+        Assert.Contains("event: delta", body);
+        Assert.Contains("event: done", body);
+        Assert.Contains("Priya Nair", body);
+    }
+
+    [Fact]
+    public async Task The_glossary_expands_keyword_queries()
+    {
+        var tenant = await app.Api(0).SignupAsync();
+        using var client = app.Api(2).CreateClient(tenant.Tokens.AccessToken);
+        var added = await client.PostAsJsonAsync("api/documents", new TextDocumentRequest("Project Falcon", "The falcon migration moves invoices to the new ledger.", null, null));
+        await WaitForIngestionAsync(tenant.Tokens.AccessToken, (await added.Content.ReadFromJsonAsync<DocumentsAccepted>(ApiClient.Json))!.DocumentIds);
+
+        Assert.Empty((await SearchAsync(client, new SearchRequest("PF status", "keyword"))).Hits);
+        await (await client.PutAsJsonAsync("api/glossary", new GlossaryEntryRequest("PF", ["falcon"]))).EnsureStatusAsync(HttpStatusCode.OK);
+        var expanded = await SearchAsync(client, new SearchRequest("PF status", "keyword"));
+        Assert.Contains("falcon", expanded.Expansions);
+        Assert.Equal("Project Falcon", Assert.Single(expanded.Hits).Title);
+    }
+
+    [Fact]
+    public async Task Bad_document_and_search_requests_get_clear_errors()
+    {
+        var tenant = await app.Api(0).SignupAsync();
+        using var client = app.Api(1).CreateClient(tenant.Tokens.AccessToken);
+        await (await client.PostAsJsonAsync("api/documents", new TextDocumentRequest("", "", null, null))).AssertProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
+        await (await client.PostAsync("api/documents", new StringContent("x", Encoding.UTF8, "text/plain"))).AssertProblemAsync(HttpStatusCode.UnsupportedMediaType, ProblemCodes.UnsupportedMediaType);
+        await (await client.PostAsJsonAsync("api/search", new SearchRequest("", "hybrid"))).AssertProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
+        await (await client.PostAsJsonAsync("api/search", new SearchRequest("x", "fuzzy"))).AssertProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
+        await (await client.GetAsync($"api/documents/{Guid.NewGuid()}")).AssertProblemAsync(HttpStatusCode.NotFound, ProblemCodes.NotFound);
+    }
+
+    private static async Task<SearchResponse> SearchAsync(HttpClient client, SearchRequest request)
+    {
+        var response = await client.PostAsJsonAsync("api/search", request);
+        await response.EnsureStatusAsync(HttpStatusCode.OK);
+        return (await response.Content.ReadFromJsonAsync<SearchResponse>(ApiClient.Json))!;
+    }
+
+    private async Task WaitForIngestionAsync(string accessToken, IReadOnlyList<Guid> ids)
+    {
+        using var client = app.Api(0).CreateClient(accessToken);
+        await WaitUntilAsync(async () =>
+        {
+            foreach (var id in ids)
+            {
+                var d = (await client.GetFromJsonAsync<DocumentDetail>($"api/documents/{id}", ApiClient.Json))!;
+                if (d.Document.Status == DocumentStatuses.Pending)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        });
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddMinutes(2);
+        while (!await condition())
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "timed out waiting");
+            await Task.Delay(200);
+        }
+    }
+}
