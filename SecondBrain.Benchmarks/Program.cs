@@ -1,23 +1,26 @@
 using SecondBrain.Benchmarks.Connectors;
 using SecondBrain.Benchmarks.Reporting;
+using SecondBrain.Benchmarks.Retrieval;
 using SecondBrain.Benchmarks.Startup;
 
 // Macro benchmarks of the real stack. Each prints a table and writes JSON under --out (default benchmark-results/).
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- startup [--runs 3] [--idle-seconds 10] [--out dir]
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- oauth [--flows 300] [--concurrency 16]
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- sync [--messages 10000]
+//   dotnet run -c Release --project SecondBrain.Benchmarks -- retrieval [--corpus a.jsonl,b.jsonl|glob] [--queries q.jsonl] [--qrels qrels.tsv] [--max-queries N]
 var arguments = BenchmarkArguments.Parse(args);
 var report = arguments.Benchmark switch
 {
     "startup" => await StartupBenchmark.RunAsync(arguments),
     "oauth" => await ConnectorsBenchmark.OAuthAsync(arguments),
     "sync" => await ConnectorsBenchmark.SyncAsync(arguments),
+    "retrieval" => await RetrievalBenchmark.RunAsync(arguments),
     _ => null
 };
 
 if (report is null)
 {
-    Console.Error.WriteLine($"Unknown benchmark '{arguments.Benchmark}'. Available: startup, oauth, sync.");
+    Console.Error.WriteLine($"Unknown benchmark '{arguments.Benchmark}'. Available: startup, oauth, sync, retrieval.");
     return 2;
 }
 

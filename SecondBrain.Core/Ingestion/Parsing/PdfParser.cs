@@ -4,6 +4,7 @@ using UglyToad.PdfPig.Content;
 using UglyToad.PdfPig.DocumentLayoutAnalysis;
 using UglyToad.PdfPig.DocumentLayoutAnalysis.PageSegmenter;
 using UglyToad.PdfPig.DocumentLayoutAnalysis.ReadingOrderDetector;
+using UglyToad.PdfPig.DocumentLayoutAnalysis.TextExtractor;
 using UglyToad.PdfPig.DocumentLayoutAnalysis.WordExtractor;
 using UglyToad.PdfPig.Exceptions;
 
@@ -14,8 +15,8 @@ internal sealed record PdfOutcome(ParseResult Result, bool HasTextLayer, bool Ha
 
 /// <summary>
 /// PDF with PdfPig: per page, letters → words (nearest neighbour) → regions (recursive X-Y cut) → blocks
-/// (Docstrum) → reading order (unsupervised detector), one paragraph block per text block; lines set in a clearly larger font become headings.
-/// A page the layout analysis cannot handle falls back to the page's plain text.
+/// (Docstrum) → reading order (unsupervised detector), one paragraph block per text block; short blocks set in a
+/// clearly larger font become headings. A page the layout analysis cannot handle falls back to its plain text.
 /// </summary>
 internal static class PdfParser
 {
@@ -133,8 +134,12 @@ internal static class PdfParser
 
         if (blocks.Count == 0)
         {
-            var text = TextCleanup.Clean(page.Text);
-            writer.Add(BlockKinds.Paragraph, text, page: number);
+            var text = TextCleanup.Clean(FallbackText(page));
+            foreach (var paragraph in TextCleanup.SplitParagraphs(text))
+            {
+                writer.Add(BlockKinds.Paragraph, paragraph, page: number);
+            }
+
             return CountVisible(text);
         }
 
@@ -174,9 +179,8 @@ internal static class PdfParser
 
         // Docstrum alone joins the lines of neighbouring columns when justified text has wide word gaps; cutting
         // the page into regions along its white space first (X-Y cut) keeps columns apart, and Docstrum then finds
-        // the paragraphs within each region.
-        // Regions narrower than a quarter page are not cut further, or table-of-contents leaders and figure labels
-        // fall apart into single words.
+        // the paragraphs within each region. Regions narrower than a quarter page are not cut further, or
+        // table-of-contents leaders and figure labels fall apart into single words.
         var cutter = new RecursiveXYCut(new RecursiveXYCut.RecursiveXYCutOptions { MinimumWidth = pageWidth / 4, MaxDegreeOfParallelism = 1 });
         var regions = UnsupervisedReadingOrderDetector.Instance.Get(cutter.GetBlocks(words).ToList())
             .OrderBy(r => r.ReadingOrder);
@@ -196,6 +200,19 @@ internal static class PdfParser
         }
 
         return result;
+    }
+
+    /// <summary>Content-order text keeps the spaces between words that the raw page text often lacks.</summary>
+    private static string FallbackText(Page page)
+    {
+        try
+        {
+            return ContentOrderTextExtractor.GetText(page, addDoubleNewline: true);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return page.Text;
+        }
     }
 
     /// <summary>Lines of a block become one paragraph; a word hyphenated across a line break is joined again.</summary>
