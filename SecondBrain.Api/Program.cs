@@ -15,6 +15,7 @@ app.MapIntegrationsApi();
 app.MapSyncApi();
 app.MapDocumentsApi();
 app.MapSearchApi();
+app.MapSettingsApi();
 app.MapDefaultEndpoints();
 
 app.Run();

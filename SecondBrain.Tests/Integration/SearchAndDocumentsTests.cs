@@ -138,6 +138,39 @@ public sealed class SearchAndDocumentsTests(SecondBrainAppFixture app)
     }
 
     [Fact]
+    public async Task A_parsing_settings_change_through_one_replica_is_in_force_everywhere_for_the_next_document()
+    {
+        var tenant = await app.Api(0).SignupAsync();
+        using var onA = app.Api(0).CreateClient(tenant.Tokens.AccessToken);
+        using var onB = app.Api(1).CreateClient(tenant.Tokens.AccessToken);
+        var defaults = (await onB.GetFromJsonAsync<SecondBrain.Core.Ingestion.ParsingSettings>("api/admin/settings/parsing", ApiClient.Json))!;
+        Assert.Equal(0, defaults.Version);
+        Assert.True(defaults.IncludeEmailQuotes);
+
+        var put = await onA.PutAsJsonAsync("api/admin/settings/parsing", defaults with { IncludeEmailQuotes = false });
+        await put.EnsureStatusAsync(HttpStatusCode.OK);
+        var stored = (await onB.GetFromJsonAsync<SecondBrain.Core.Ingestion.ParsingSettings>("api/admin/settings/parsing", ApiClient.Json))!;
+        Assert.Equal(1, stored.Version);
+        Assert.False(stored.IncludeEmailQuotes);
+
+        var mail = "From: Ann <ann@example.test>\r\nTo: team@example.test\r\nSubject: Vendor choice\r\nDate: Mon, 2 Jun 2025 10:00:00 +0000\r\n\r\n" +
+                   "We picked Zephyrcloud for hosting.\r\n\r\nOn Fri, Bob wrote:\r\n> Should we consider Quokkahost instead?\r\n> It was cheaper last year.\r\n";
+        using var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(Encoding.UTF8.GetBytes(mail));
+        file.Headers.ContentType = new MediaTypeHeaderValue("message/rfc822");
+        form.Add(file, "files", "vendor.eml");
+        var upload = await onB.PostAsync("api/documents", form);
+        await upload.EnsureStatusAsync(HttpStatusCode.Accepted);
+        await WaitForIngestionAsync(tenant.Tokens.AccessToken, (await upload.Content.ReadFromJsonAsync<DocumentsAccepted>(ApiClient.Json))!.DocumentIds);
+
+        Assert.NotEmpty((await SearchAsync(onA, new SearchRequest("Zephyrcloud", "keyword"))).Hits);
+        Assert.Empty((await SearchAsync(onA, new SearchRequest("Quokkahost", "keyword"))).Hits);
+
+        var invalid = await onA.PutAsJsonAsync("api/admin/settings/parsing", defaults with { Timeout = TimeSpan.Zero });
+        await invalid.AssertProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
+    }
+
+    [Fact]
     public async Task Bad_document_and_search_requests_get_clear_errors()
     {
         var tenant = await app.Api(0).SignupAsync();

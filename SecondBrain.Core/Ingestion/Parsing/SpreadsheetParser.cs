@@ -194,8 +194,11 @@ internal static class SpreadsheetParser
 /// <summary>What the three Office parsers share.</summary>
 internal static class OfficeParsing
 {
-    /// <summary>A part larger than this (in characters) is refused: an XML bomb inside a small zip must not exhaust memory.</summary>
-    public static readonly OpenSettings OpenSettings = new() { MaxCharactersInPart = 200_000_000 };
+    /// <summary>
+    /// A part larger than this (in characters) is refused: an XML bomb inside a small zip must not exhaust memory.
+    /// A new instance per document, as the SDK may fill in defaults on the object it is given.
+    /// </summary>
+    public static OpenSettings OpenSettings => new() { MaxCharactersInPart = 200_000_000 };
 
     public static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
