@@ -67,12 +67,24 @@ public sealed class IngestionProcessor(
         var db = scope.ServiceProvider.GetRequiredService<SecondBrainDbContext>();
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         await connection.OpenAsync(ct);
+        // Fair across tenants: among the oldest claimable jobs, take each tenant's first job before anyone's second,
+        // so one tenant's 10,000-message import does not hold back another tenant's single upload. The window runs
+        // over a bounded prefix of the queue; the locking select re-checks status under FOR UPDATE SKIP LOCKED.
         await using var command = new NpgsqlCommand("""
+            WITH claimable AS (
+                SELECT id, tenant_id FROM ingestion_jobs
+                 WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < now())
+                 ORDER BY id
+                 LIMIT 5000),
+            fair AS (
+                SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY tenant_id ORDER BY id) AS turn FROM claimable) ranked
+                 ORDER BY turn, id
+                 LIMIT @batch * 4)
             UPDATE ingestion_jobs
                SET status = 'running', lease_owner = @owner, lease_expires_at = now() + @lease, attempts = attempts + 1
              WHERE id IN (SELECT id FROM ingestion_jobs
-                           WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < now())
-                           ORDER BY id
+                           WHERE id IN (SELECT id FROM fair)
+                             AND (status = 'queued' OR (status = 'running' AND lease_expires_at < now()))
                            FOR UPDATE SKIP LOCKED
                            LIMIT @batch)
             RETURNING id, tenant_id, document_id, document_version, kind, attempts

@@ -209,7 +209,7 @@ public sealed class SearchAndDocumentsTests(SecondBrainAppFixture app)
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
-        var deadline = DateTimeOffset.UtcNow.AddMinutes(2);
+        var deadline = DateTimeOffset.UtcNow.AddMinutes(4);
         while (!await condition())
         {
             Assert.True(DateTimeOffset.UtcNow < deadline, "timed out waiting");
