@@ -39,8 +39,8 @@ public static class RetrievalBenchmark
         Console.WriteLine($"retrieval: raw embedding throughput {raw:F1} texts/s");
 
         await using var stack = await BenchmarkStack.StartAsync(1, 1);
-        var tenant = await SignupAsync(stack.Api[0]);
-        using var client = Client(stack.Api[0], tenant.Tokens.AccessToken);
+        var session = await BenchmarkSession.SignupAsync(stack.Api[0]);
+        var client = await session.ClientAsync();
 
         var idToCorpus = new System.Collections.Concurrent.ConcurrentDictionary<Guid, string>();
         var clock = Stopwatch.StartNew();
@@ -66,6 +66,7 @@ public static class RetrievalBenchmark
         var posted = clock.Elapsed;
         while (true)
         {
+            client = await session.ClientAsync();
             var pending = (await client.GetFromJsonAsync<PagedResult<DocumentSummary>>("api/documents?status=pending&pageSize=1", Json))!.Total;
             if (pending == 0)
             {
@@ -90,6 +91,7 @@ public static class RetrievalBenchmark
             var latencies = new List<double>();
             foreach (var queryId in queries)
             {
+                client = await session.ClientAsync();
                 var watch = Stopwatch.StartNew();
                 var response = await client.PostAsJsonAsync("api/search", new SearchRequest(dataset.Queries[queryId], mode, 100));
                 response.EnsureSuccessStatusCode();
@@ -146,15 +148,6 @@ public static class RetrievalBenchmark
         await connection.OpenAsync();
         await using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM chunks", connection);
         return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task<SignupResponse> SignupAsync(Uri api)
-    {
-        using var client = new HttpClient { BaseAddress = api };
-        var response = await client.PostAsJsonAsync("api/auth/signup",
-            new SignupRequest("Bench", $"bench-{Guid.NewGuid():N}@example.test", "bench-password-1", "Bench"));
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<SignupResponse>(Json))!;
     }
 
     private static HttpClient Client(Uri api, string accessToken)
