@@ -1,6 +1,7 @@
 using SecondBrain.Benchmarks.Connectors;
 using SecondBrain.Benchmarks.Reporting;
 using SecondBrain.Benchmarks.Retrieval;
+using SecondBrain.Benchmarks.Search;
 using SecondBrain.Benchmarks.Startup;
 
 // Macro benchmarks of the real stack. Each prints a table and writes JSON under --out (default benchmark-results/).
@@ -8,6 +9,7 @@ using SecondBrain.Benchmarks.Startup;
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- oauth [--flows 300] [--concurrency 16]
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- sync [--messages 10000]
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- retrieval [--corpus a.jsonl,b.jsonl|glob] [--queries q.jsonl] [--qrels qrels.tsv] [--max-queries N]
+//   dotnet run -c Release --project SecondBrain.Benchmarks -- search-latency [--chunks 100000] [--queries 200]
 var arguments = BenchmarkArguments.Parse(args);
 var report = arguments.Benchmark switch
 {
@@ -15,12 +17,13 @@ var report = arguments.Benchmark switch
     "oauth" => await ConnectorsBenchmark.OAuthAsync(arguments),
     "sync" => await ConnectorsBenchmark.SyncAsync(arguments),
     "retrieval" => await RetrievalBenchmark.RunAsync(arguments),
+    "search-latency" => await SearchLatencyBenchmark.RunAsync(arguments),
     _ => null
 };
 
 if (report is null)
 {
-    Console.Error.WriteLine($"Unknown benchmark '{arguments.Benchmark}'. Available: startup, oauth, sync, retrieval.");
+    Console.Error.WriteLine($"Unknown benchmark '{arguments.Benchmark}'. Available: startup, oauth, sync, retrieval, search-latency.");
     return 2;
 }
 
