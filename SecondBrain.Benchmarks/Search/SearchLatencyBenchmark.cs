@@ -91,40 +91,43 @@ public static class SearchLatencyBenchmark
         var centres = Enumerable.Range(0, 200).Select(_ => Normalise(Enumerable.Range(0, dimensions).Select(_ => (float)Gaussian(random)).ToArray())).ToArray();
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var writer = await connection.BeginBinaryImportAsync(
-            "COPY chunks (id, tenant_id, document_id, document_version, position, text, kind, section, page, token_count, source, author, document_date, title, embedding, embedding_bits, created_at) FROM STDIN (FORMAT BINARY)");
-        var documentId = Guid.CreateVersion7();
-        for (var i = 0; i < count; i++)
+        await using (var writer = await connection.BeginBinaryImportAsync(
+            "COPY chunks (id, tenant_id, document_id, document_version, position, text, kind, section, page, token_count, source, author, document_date, title, embedding, embedding_bits, created_at) FROM STDIN (FORMAT BINARY)"))
         {
-            if (i % 5 == 0)
+            var documentId = Guid.CreateVersion7();
+            for (var i = 0; i < count; i++)
             {
-                documentId = Guid.CreateVersion7();
+                if (i % 5 == 0)
+                {
+                    documentId = Guid.CreateVersion7();
+                }
+
+                var centre = centres[random.Next(centres.Length)];
+                var vector = Normalise(centre.Select(x => x + (float)(Gaussian(random) * 0.06)).ToArray());
+                var text = string.Join(' ', Enumerable.Range(0, 60).Select(_ => Words[random.Next(Words.Length)]));
+                await writer.StartRowAsync();
+                await writer.WriteAsync(Guid.CreateVersion7(), NpgsqlDbType.Uuid);
+                await writer.WriteAsync(tenantId, NpgsqlDbType.Uuid);
+                await writer.WriteAsync(documentId, NpgsqlDbType.Uuid);
+                await writer.WriteAsync(1, NpgsqlDbType.Integer);
+                await writer.WriteAsync(i % 5, NpgsqlDbType.Integer);
+                await writer.WriteAsync(text, NpgsqlDbType.Text);
+                await writer.WriteAsync("paragraph", NpgsqlDbType.Varchar);
+                await writer.WriteNullAsync();
+                await writer.WriteNullAsync();
+                await writer.WriteAsync(80, NpgsqlDbType.Integer);
+                await writer.WriteAsync("upload", NpgsqlDbType.Varchar);
+                await writer.WriteAsync("Bench", NpgsqlDbType.Text);
+                await writer.WriteAsync(DateTimeOffset.UtcNow.AddDays(-random.Next(1000)), NpgsqlDbType.TimestampTz);
+                await writer.WriteAsync($"Document {i / 5}", NpgsqlDbType.Text);
+                await writer.WriteAsync(vector, NpgsqlDbType.Array | NpgsqlDbType.Real);
+                await writer.WriteAsync(new BitArray(vector.Select(x => x > 0).ToArray()), NpgsqlDbType.Varbit);
+                await writer.WriteAsync(DateTimeOffset.UtcNow, NpgsqlDbType.TimestampTz);
             }
 
-            var centre = centres[random.Next(centres.Length)];
-            var vector = Normalise(centre.Select(x => x + (float)(Gaussian(random) * 0.06)).ToArray());
-            var text = string.Join(' ', Enumerable.Range(0, 60).Select(_ => Words[random.Next(Words.Length)]));
-            await writer.StartRowAsync();
-            await writer.WriteAsync(Guid.CreateVersion7(), NpgsqlDbType.Uuid);
-            await writer.WriteAsync(tenantId, NpgsqlDbType.Uuid);
-            await writer.WriteAsync(documentId, NpgsqlDbType.Uuid);
-            await writer.WriteAsync(1, NpgsqlDbType.Integer);
-            await writer.WriteAsync(i % 5, NpgsqlDbType.Integer);
-            await writer.WriteAsync(text, NpgsqlDbType.Text);
-            await writer.WriteAsync("paragraph", NpgsqlDbType.Varchar);
-            await writer.WriteNullAsync();
-            await writer.WriteNullAsync();
-            await writer.WriteAsync(80, NpgsqlDbType.Integer);
-            await writer.WriteAsync("upload", NpgsqlDbType.Varchar);
-            await writer.WriteAsync("Bench", NpgsqlDbType.Text);
-            await writer.WriteAsync(DateTimeOffset.UtcNow.AddDays(-random.Next(1000)), NpgsqlDbType.TimestampTz);
-            await writer.WriteAsync($"Document {i / 5}", NpgsqlDbType.Text);
-            await writer.WriteAsync(vector, NpgsqlDbType.Array | NpgsqlDbType.Real);
-            await writer.WriteAsync(new BitArray(vector.Select(x => x > 0).ToArray()), NpgsqlDbType.Varbit);
-            await writer.WriteAsync(DateTimeOffset.UtcNow, NpgsqlDbType.TimestampTz);
+            await writer.CompleteAsync();
         }
 
-        await writer.CompleteAsync();
         await using var analyze = new NpgsqlCommand("ANALYZE chunks", connection);
         await analyze.ExecuteNonQueryAsync();
     }
