@@ -5,13 +5,15 @@ using SecondBrain.Core.AI;
 using SecondBrain.ServiceDefaults.Telemetry;
 using StackExchange.Redis;
 
+using SecondBrain.Tests.Infrastructure;
+
 namespace SecondBrain.Tests.Unit.Embeddings;
 
 /// <summary>
 /// The two-level embedding cache against a real Redis. Each <see cref="CachedEmbeddingService"/> built here plays
 /// one instance: its own L1 and cache registry, the shared Redis as L2.
 /// </summary>
-public sealed class CachedEmbeddingServiceTests(EmbeddingRedisFixture redis) : IClassFixture<EmbeddingRedisFixture>
+public sealed class CachedEmbeddingServiceTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>
 {
     private CachedEmbeddingService Instance(
         DeterministicEmbeddingGenerator generator,
@@ -254,7 +256,7 @@ public sealed class CachedEmbeddingServiceTests(EmbeddingRedisFixture redis) : I
     [Fact]
     public async Task Without_redis_texts_are_still_embedded_and_cached_in_process()
     {
-        var options = ConfigurationOptions.Parse($"127.0.0.1:{EmbeddingRedisFixture.FreePort()},abortConnect=false,connectTimeout=200,connectRetry=0");
+        var options = ConfigurationOptions.Parse($"127.0.0.1:{RedisServerFixture.FreePort()},abortConnect=false,connectTimeout=200,connectRetry=0");
         options.BacklogPolicy = BacklogPolicy.FailFast;
         using var unreachable = await ConnectionMultiplexer.ConnectAsync(options);
         var generator = new DeterministicEmbeddingGenerator();

@@ -15,6 +15,8 @@ using WireMock.Server;
 using WireMock.Types;
 using WireMock.Util;
 
+using SecondBrain.Tests.Infrastructure;
+
 namespace SecondBrain.Tests.Unit.Embeddings;
 
 /// <summary>Which generator <c>AddSecondBrainEmbeddings</c> picks, and the Azure OpenAI path against a stand-in.</summary>
@@ -103,7 +105,7 @@ public sealed class EmbeddingRegistrationTests : IDisposable
     private static ServiceProvider Build(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var options = ConfigurationOptions.Parse($"127.0.0.1:{EmbeddingRedisFixture.FreePort()},abortConnect=false,connectTimeout=200");
+        var options = ConfigurationOptions.Parse($"127.0.0.1:{RedisServerFixture.FreePort()},abortConnect=false,connectTimeout=200");
         options.BacklogPolicy = BacklogPolicy.FailFast;
         var services = new ServiceCollection();
         services.AddLogging();

@@ -15,10 +15,12 @@ using SecondBrain.Core.Sync;
 using SecondBrain.Tests.StandIns;
 using StackExchange.Redis;
 
+using SecondBrain.Tests.Infrastructure;
+
 namespace SecondBrain.Tests.Unit.Integrations;
 
 /// <summary>The Slack OAuth provider and Web API reader against <see cref="SlackStandIn"/>, with a real Redis for user names.</summary>
-public sealed class SlackConnectorTests(SlackRedisFixture redisFixture) : IClassFixture<SlackRedisFixture>, IDisposable
+public sealed class SlackConnectorTests(RedisServerFixture redisFixture) : IClassFixture<RedisServerFixture>, IDisposable
 {
     private static readonly Uri RedirectUri = new("https://secondbrain.test/api/integrations/slack/callback");
 
@@ -117,7 +119,7 @@ public sealed class SlackConnectorTests(SlackRedisFixture redisFixture) : IClass
         await unreachable.RevokeAsync(tokens, CancellationToken.None);
     }
 
-    [SlackRedisFact]
+    [RedisFact]
     public async Task Reads_every_channel_with_names_resolved_and_replies_folded_into_threads()
     {
         SeedWorkspace();
@@ -166,7 +168,7 @@ public sealed class SlackConnectorTests(SlackRedisFixture redisFixture) : IClass
         Assert.InRange(ttl.Value.TotalHours, 23, 24);
     }
 
-    [SlackRedisFact]
+    [RedisFact]
     public async Task A_new_reader_resumes_from_a_middle_cursor_and_reads_exactly_the_rest()
     {
         SeedWorkspace();
@@ -198,7 +200,7 @@ public sealed class SlackConnectorTests(SlackRedisFixture redisFixture) : IClass
         Assert.All(rest, item => Assert.Contains(item.Author!, Names));
     }
 
-    [SlackRedisFact]
+    [RedisFact]
     public async Task Lost_user_names_are_read_again_before_the_run_continues()
     {
         SeedWorkspace();
@@ -220,7 +222,7 @@ public sealed class SlackConnectorTests(SlackRedisFixture redisFixture) : IClass
         Assert.All(rest, item => Assert.Contains(item.Author!, Names));
     }
 
-    [SlackRedisFact]
+    [RedisFact]
     public async Task An_incremental_run_returns_only_messages_newer_than_the_sync_state()
     {
         SeedWorkspace();
@@ -249,7 +251,7 @@ public sealed class SlackConnectorTests(SlackRedisFixture redisFixture) : IClass
         Assert.Empty(none);
     }
 
-    [SlackRedisFact]
+    [RedisFact]
     public async Task A_revoked_token_requires_reauth_after_one_forced_refresh()
     {
         SeedWorkspace();
@@ -262,7 +264,7 @@ public sealed class SlackConnectorTests(SlackRedisFixture redisFixture) : IClass
         Assert.Equal(2, _slack.Calls("users.list"));
     }
 
-    [SlackRedisFact]
+    [RedisFact]
     public async Task An_expired_token_is_refreshed_once_and_the_read_goes_on()
     {
         SeedWorkspace();
@@ -274,7 +276,7 @@ public sealed class SlackConnectorTests(SlackRedisFixture redisFixture) : IClass
         Assert.Equal(1, tokens.ForcedRefreshes);
     }
 
-    [SlackRedisFact]
+    [RedisFact]
     public async Task A_channel_the_app_left_is_a_failure_and_the_others_are_read()
     {
         SeedWorkspace();
@@ -288,7 +290,7 @@ public sealed class SlackConnectorTests(SlackRedisFixture redisFixture) : IClass
         Assert.Equal(12 + 5, items.Count);
     }
 
-    [SlackRedisFact]
+    [RedisFact]
     public async Task Rate_limits_surface_as_http_errors_unless_the_resilience_handler_retries_them()
     {
         SeedWorkspace();
@@ -408,91 +410,6 @@ public sealed class SlackConnectorTests(SlackRedisFixture redisFixture) : IClass
             }
 
             return Task.FromResult(_accessToken);
-        }
-    }
-}
-
-/// <summary>
-/// A throwaway redis-server on a free port for the Slack reader's user-name hash; not started (and the tests
-/// skipped by <see cref="SlackRedisFactAttribute"/>) when redis-server is not installed.
-/// </summary>
-public sealed class SlackRedisFixture : IDisposable
-{
-    private readonly Process? _server;
-    private readonly ConnectionMultiplexer? _connection;
-
-    public SlackRedisFixture()
-    {
-        if (SlackRedisFactAttribute.RedisServerPath is not { } path)
-        {
-            return;
-        }
-
-        var port = FreePort();
-        _server = Process.Start(new ProcessStartInfo(path)
-        {
-            ArgumentList = { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false
-        }) ?? throw new InvalidOperationException("redis-server did not start.");
-        _server.OutputDataReceived += (_, _) => { };
-        _server.ErrorDataReceived += (_, _) => { };
-        _server.BeginOutputReadLine();
-        _server.BeginErrorReadLine();
-
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            try
-            {
-                _connection = ConnectionMultiplexer.Connect($"127.0.0.1:{port},connectTimeout=1000");
-                break;
-            }
-            catch (RedisConnectionException) when (DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(100);
-            }
-        }
-    }
-
-    public IConnectionMultiplexer Connection => _connection ?? throw new InvalidOperationException("redis-server is not installed.");
-
-    public IDatabase Database => Connection.GetDatabase();
-
-    public void Dispose()
-    {
-        _connection?.Dispose();
-        if (_server is { HasExited: false })
-        {
-            _server.Kill();
-            _server.WaitForExit(5000);
-        }
-
-        _server?.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}
-
-/// <summary>A fact that needs redis-server on the PATH; skipped with the reason when it is not installed.</summary>
-public sealed class SlackRedisFactAttribute : FactAttribute
-{
-    public static readonly string? RedisServerPath = (Environment.GetEnvironmentVariable("PATH") ?? "")
-        .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-        .Select(directory => Path.Combine(directory, OperatingSystem.IsWindows() ? "redis-server.exe" : "redis-server"))
-        .FirstOrDefault(File.Exists);
-
-    public SlackRedisFactAttribute()
-    {
-        if (RedisServerPath is null)
-        {
-            Skip = "redis-server is not on the PATH; install Redis (apt-get install redis-server) to run the Slack reader tests.";
         }
     }
 }
