@@ -93,6 +93,8 @@ public sealed class SearchService(SecondBrainDbContext db, TenantContext tenant,
 
     private async Task<IReadOnlyList<Guid>> KeywordAsync(Guid tenantId, string tsQuery, VectorFilter filter, int limit, CancellationToken ct)
     {
+        var filterParameters = new List<NpgsqlParameter>();
+        var conditions = ChunkFilterSql.Conditions(filter, "c.", filterParameters);
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         if (connection.State != System.Data.ConnectionState.Open)
         {
@@ -102,14 +104,14 @@ public sealed class SearchService(SecondBrainDbContext db, TenantContext tenant,
         await using var command = new NpgsqlCommand($"""
             SELECT c.id
               FROM chunks c, to_tsquery('english', @q) q
-             WHERE c.tenant_id = @t AND c.search_vector @@ q {FilterSql(filter)}
+             WHERE c.tenant_id = @t AND c.search_vector @@ q {conditions}
              ORDER BY ts_rank_cd(c.search_vector, q, 1) DESC, c.id
              LIMIT @limit
             """, connection);
         command.Parameters.AddWithValue("q", tsQuery);
         command.Parameters.AddWithValue("t", tenantId);
         command.Parameters.AddWithValue("limit", limit);
-        AddFilterParameters(command, filter);
+        command.Parameters.AddRange(filterParameters.ToArray());
         var ids = new List<Guid>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -159,54 +161,5 @@ public sealed class SearchService(SecondBrainDbContext db, TenantContext tenant,
         }
 
         return ranked.Where(r => rows.ContainsKey(r.Id)).Select(r => rows[r.Id] with { Score = r.Score }).ToList();
-    }
-
-    internal static string FilterSql(VectorFilter filter)
-    {
-        var sql = "";
-        if (filter.Sources is { Count: > 0 })
-        {
-            sql += " AND c.source = ANY(@sources)";
-        }
-
-        if (!string.IsNullOrWhiteSpace(filter.Author))
-        {
-            sql += " AND c.author ILIKE @author";
-        }
-
-        if (filter.From is not null)
-        {
-            sql += " AND c.document_date >= @from";
-        }
-
-        if (filter.To is not null)
-        {
-            sql += " AND c.document_date <= @to";
-        }
-
-        return sql;
-    }
-
-    internal static void AddFilterParameters(NpgsqlCommand command, VectorFilter filter)
-    {
-        if (filter.Sources is { Count: > 0 })
-        {
-            command.Parameters.AddWithValue("sources", filter.Sources.ToArray());
-        }
-
-        if (!string.IsNullOrWhiteSpace(filter.Author))
-        {
-            command.Parameters.AddWithValue("author", "%" + filter.Author.Replace("%", "\\%").Replace("_", "\\_") + "%");
-        }
-
-        if (filter.From is { } from)
-        {
-            command.Parameters.AddWithValue("from", from);
-        }
-
-        if (filter.To is { } to)
-        {
-            command.Parameters.AddWithValue("to", to);
-        }
     }
 }

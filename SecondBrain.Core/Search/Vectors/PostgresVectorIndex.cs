@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
@@ -154,7 +153,6 @@ public sealed class PostgresVectorIndex(SecondBrainDbContext db, IOptions<Vector
         var settings = options.Value;
         var candidates = (int)Math.Min(Math.Max((long)limit * settings.Oversampling, settings.MinCandidates), int.MaxValue);
 
-        var conditions = new StringBuilder();
         var parameters = new List<NpgsqlParameter>
         {
             new NpgsqlParameter<Guid>("tenant", NpgsqlDbType.Uuid) { TypedValue = tenantId },
@@ -163,32 +161,7 @@ public sealed class PostgresVectorIndex(SecondBrainDbContext db, IOptions<Vector
             new NpgsqlParameter<int>("candidates", NpgsqlDbType.Integer) { TypedValue = candidates },
         };
 
-        if (filter?.Sources is { Count: > 0 } sources)
-        {
-            conditions.Append(" AND source = ANY(@sources)");
-            parameters.Add(new NpgsqlParameter<string[]>("sources", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { TypedValue = [.. sources] });
-        }
-
-        if (!string.IsNullOrWhiteSpace(filter?.Author))
-        {
-            // Same meaning as the document list's author filter: case-insensitive substring.
-            conditions.Append(" AND author ILIKE @author");
-            var escaped = filter.Author.Trim().Replace("\\", "\\\\", StringComparison.Ordinal)
-                .Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
-            parameters.Add(new NpgsqlParameter<string>("author", NpgsqlDbType.Text) { TypedValue = "%" + escaped + "%" });
-        }
-
-        if (filter?.From is { } from)
-        {
-            conditions.Append(" AND document_date >= @from");
-            parameters.Add(new NpgsqlParameter<DateTimeOffset>("from", NpgsqlDbType.TimestampTz) { TypedValue = from.ToUniversalTime() });
-        }
-
-        if (filter?.To is { } to)
-        {
-            conditions.Append(" AND document_date <= @to");
-            parameters.Add(new NpgsqlParameter<DateTimeOffset>("to", NpgsqlDbType.TimestampTz) { TypedValue = to.ToUniversalTime() });
-        }
+        var conditions = ChunkFilterSql.Conditions(filter, "", parameters);
 
         // The length condition keeps vectors of another model's dimensions out (their bit strings could not be
         // XORed with the query's). The candidates' full vectors are read by primary key only after the Hamming cut.
