@@ -16,6 +16,8 @@ app.MapSyncApi();
 app.MapDocumentsApi();
 app.MapSearchApi();
 app.MapSettingsApi();
+app.MapKnowledgeEntitiesApi();
+app.MapKnowledgeGapsApi();
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -57,4 +57,12 @@ if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("openai
     worker.WithReference(openai);
 }
 
+// Optional: Azure Document Intelligence (OCR) for scanned PDFs and images. Without it they fail with a reason.
+if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("documentintelligence")))
+{
+    var documentIntelligence = builder.AddConnectionString("documentintelligence");
+    api.WithReference(documentIntelligence);
+    worker.WithReference(documentIntelligence);
+}
+
 builder.Build().Run();

@@ -18,11 +18,13 @@ public static class SecondBrainSearchExtensions
             .Validate(o => o.Chunking.MaxTokens > o.Chunking.OverlapTokens * 2 && o.Chunking.MinTokens < o.Chunking.MaxTokens,
                 "Ingestion:Chunking: MaxTokens must exceed twice OverlapTokens and MinTokens.")
             .ValidateOnStart();
-        services.AddDocumentParsing();
+        services.AddDocumentParsing(builder.Configuration);
         services.AddSecondBrainEmbeddings(builder.Configuration);
         services.AddVectorIndex(builder.Configuration);
         services.AddSingleton<CorpusVersion>();
         services.AddScoped<DocumentService>();
+        services.AddSingleton<KeywordStatisticsCache>();
+        services.AddScoped<KeywordIndex>();
         services.AddScoped<SearchService>();
         services.AddScoped<AskService>();
         return builder;

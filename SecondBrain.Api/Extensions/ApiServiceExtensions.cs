@@ -16,6 +16,7 @@ internal static class ApiServiceExtensions
         builder.AddSecondBrainIdentity();
         builder.AddSecondBrainSync();
         builder.AddSecondBrainSearch();
+        builder.AddSecondBrainKnowledge();
         builder.Services.AddOptions<SseOptions>().BindConfiguration(SseOptions.SectionName);
 
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

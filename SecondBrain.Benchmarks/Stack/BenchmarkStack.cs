@@ -12,9 +12,9 @@ namespace SecondBrain.Benchmarks.Stack;
 /// <summary>The real AppHost in local mode with a fresh data directory, and the address of every replica.</summary>
 public sealed class BenchmarkStack : IAsyncDisposable
 {
-    private readonly string _dataDirectory;
+    private readonly string? _dataDirectory;
 
-    private BenchmarkStack(DistributedApplication app, string dataDirectory, IConnectionMultiplexer redis, InstanceDirectory instances, string databaseConnectionString)
+    private BenchmarkStack(DistributedApplication app, string? dataDirectory, IConnectionMultiplexer redis, InstanceDirectory instances, string databaseConnectionString)
     {
         App = app;
         _dataDirectory = dataDirectory;
@@ -32,16 +32,23 @@ public sealed class BenchmarkStack : IAsyncDisposable
     public TimeSpan InfrastructureReady { get; private set; }
     public TimeSpan Healthy { get; private set; }
 
-    public static async Task<BenchmarkStack> StartAsync(int apiReplicas, int workerReplicas, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="keptDataDirectory">
+    /// A data directory to reuse and keep (Postgres and Redis files), e.g. so a second retrieval run finds the
+    /// embedding cache warm; null for a fresh directory deleted at the end.
+    /// </param>
+    public static async Task<BenchmarkStack> StartAsync(int apiReplicas, int workerReplicas, IReadOnlyDictionary<string, string>? settings = null, string? keptDataDirectory = null)
     {
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "secondbrain-bench", Guid.NewGuid().ToString("N"));
+        var dataDirectory = keptDataDirectory is null
+            ? Path.Combine(Path.GetTempPath(), "secondbrain-bench", Guid.NewGuid().ToString("N"))
+            : Path.GetFullPath(keptDataDirectory);
         Directory.CreateDirectory(dataDirectory);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         var args = new List<string>
         {
             "--Infra", "local", "--ApiReplicas", apiReplicas.ToString(), "--WorkerReplicas", workerReplicas.ToString(),
             "--DataDirectory", dataDirectory,
-            "--Parameters:postgres-password", "bench-" + Guid.NewGuid().ToString("N"),
+            // A kept database was initialised with the password of its first run, so that one is fixed.
+            "--Parameters:postgres-password", keptDataDirectory is null ? "bench-" + Guid.NewGuid().ToString("N") : "bench-kept-data",
             "--Parameters:jwt-signing-key", "bench-signing-key-" + Guid.NewGuid().ToString("N")
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
@@ -66,7 +73,7 @@ public sealed class BenchmarkStack : IAsyncDisposable
 
         var redis = await ConnectionMultiplexer.ConnectAsync((await app.GetConnectionStringAsync("redis", timeout.Token))! + ",allowAdmin=true");
         var instances = new InstanceDirectory(redis, Options.Create(new InstanceTelemetryOptions()));
-        var stack = new BenchmarkStack(app, dataDirectory, redis, instances, (await app.GetConnectionStringAsync("postgres", timeout.Token))!)
+        var stack = new BenchmarkStack(app, keptDataDirectory is null ? dataDirectory : null, redis, instances, (await app.GetConnectionStringAsync("postgres", timeout.Token))!)
         {
             InfrastructureReady = infrastructureReady
         };
@@ -124,6 +131,11 @@ public sealed class BenchmarkStack : IAsyncDisposable
         Redis.Dispose();
         await App.StopAsync(CancellationToken.None);
         await App.DisposeAsync();
+        if (_dataDirectory is null)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);

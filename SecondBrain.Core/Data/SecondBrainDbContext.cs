@@ -6,6 +6,7 @@ using SecondBrain.Core.Documents;
 using SecondBrain.Core.Identity;
 using SecondBrain.Core.Ingestion;
 using SecondBrain.Core.Integrations;
+using SecondBrain.Core.Knowledge;
 using SecondBrain.Core.Search;
 using SecondBrain.Core.Sync;
 using SecondBrain.Core.Tenancy;
@@ -34,6 +35,16 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
     public DbSet<Chunk> Chunks => Set<Chunk>();
     public DbSet<GlossaryEntry> Glossary => Set<GlossaryEntry>();
     public DbSet<ParsingSettingsVersion> ParsingSettings => Set<ParsingSettingsVersion>();
+    public DbSet<KnowledgeEntity> KnowledgeEntities => Set<KnowledgeEntity>();
+    public DbSet<EntityAlias> EntityAliases => Set<EntityAlias>();
+    public DbSet<KnowledgeMention> KnowledgeMentions => Set<KnowledgeMention>();
+    public DbSet<EntityRelation> EntityRelations => Set<EntityRelation>();
+    public DbSet<KnowledgeFrame> KnowledgeFrames => Set<KnowledgeFrame>();
+    public DbSet<KnowledgeClaim> KnowledgeClaims => Set<KnowledgeClaim>();
+    public DbSet<DocumentKnowledge> DocumentKnowledge => Set<DocumentKnowledge>();
+    public DbSet<KnowledgeGap> KnowledgeGaps => Set<KnowledgeGap>();
+    public DbSet<GapAnswer> GapAnswers => Set<GapAnswer>();
+    public DbSet<KnowledgeAnalysisRun> KnowledgeAnalysisRuns => Set<KnowledgeAnalysisRun>();
 
     /// <summary>Read by the query filters on every query; <see cref="Guid.Empty"/> (matches nothing) without a tenant.</summary>
     private Guid CurrentTenantId => tenant.TenantId ?? Guid.Empty;
@@ -154,6 +165,7 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
             e.HasIndex(j => j.DocumentId);
         });
         modelBuilder.Entity<DataProtectionKey>(e => e.ToTable("data_protection_keys"));
+        modelBuilder.ConfigureKnowledge();
 
         foreach (var entityType in modelBuilder.Model.GetEntityTypes())
         {

@@ -9,6 +9,7 @@ using SecondBrain.Core.AI;
 using SecondBrain.Core.Data;
 using SecondBrain.Core.Documents;
 using SecondBrain.Core.Ingestion.Chunking;
+using SecondBrain.Core.Knowledge;
 using SecondBrain.Core.Search;
 using SecondBrain.Core.Tenancy;
 using SecondBrain.ServiceDefaults.Telemetry;
@@ -102,7 +103,7 @@ public sealed class IngestionProcessor(
         return jobs.OrderBy(j => j.Id).ToList();
     }
 
-    private sealed record Prepared(ClaimedJob Job, Document Document, List<Chunk> Chunks);
+    private sealed record Prepared(ClaimedJob Job, Document Document, List<Chunk> Chunks, string Text);
 
     private async Task ProcessTenantBatchAsync(Guid tenantId, List<ClaimedJob> jobs, CancellationToken ct)
     {
@@ -172,7 +173,7 @@ public sealed class IngestionProcessor(
                     Author = document.Author ?? parsed.Author,
                     DocumentDate = document.SourceCreatedAt ?? parsed.Date?.ToUniversalTime(),
                     Title = document.Title
-                }).ToList()));
+                }).ToList(), parsed.FullText));
             }
             catch (Exception ex) when (ex is DocumentParseException || ex is not OperationCanceledException)
             {
@@ -202,6 +203,8 @@ public sealed class IngestionProcessor(
                     records.Add(new VectorRecord(chunk.Id, chunk.DocumentId, vector, chunk.Source, chunk.Author, chunk.DocumentDate));
                 }
 
+                // Saved with the chunks: an indexed document always has its knowledge extraction due.
+                await DocumentKnowledgeQueue.EnqueueAsync(db, p.Document, p.Text, ct);
                 p.Document.Status = DocumentStatuses.Ingested;
                 p.Document.FailureReason = null;
                 p.Document.UpdatedAt = time.GetUtcNow();
@@ -241,5 +244,6 @@ public sealed class IngestionProcessor(
     {
         await vectors.DeleteDocumentAsync(tenantId, documentId, ct);
         await db.Chunks.Where(c => c.DocumentId == documentId).ExecuteDeleteAsync(ct);
+        await DocumentKnowledgeQueue.RemoveAsync(db, documentId, ct);
     }
 }

@@ -40,13 +40,16 @@ public sealed record SearchHit(
     string Highlight,
     double Score);
 
-public sealed record SearchResponse(string Query, string Mode, IReadOnlyList<string> Expansions, IReadOnlyList<SearchHit> Hits, double ElapsedMilliseconds);
+/// <summary>Where a search spent its time: the query embedding (overlapping the keyword query), each retriever, loading the hits.</summary>
+public sealed record SearchTimings(double EmbedMilliseconds, double DenseMilliseconds, double KeywordMilliseconds, double LoadMilliseconds);
+
+public sealed record SearchResponse(string Query, string Mode, IReadOnlyList<string> Expansions, IReadOnlyList<SearchHit> Hits, double ElapsedMilliseconds, SearchTimings? Timings = null);
 
 /// <summary>
-/// Dense (embedding + vector index) and keyword (Postgres full-text) retrieval fused by reciprocal rank fusion.
+/// Dense (embedding + vector index) and keyword (BM25 over Postgres full-text lexemes) retrieval fused by reciprocal rank fusion.
 /// Stateless: the index lives in Postgres or Qdrant, embeddings come through the shared cache.
 /// </summary>
-public sealed class SearchService(SecondBrainDbContext db, TenantContext tenant, IVectorIndex vectors, CachedEmbeddingService embeddings)
+public sealed class SearchService(SecondBrainDbContext db, TenantContext tenant, IVectorIndex vectors, KeywordIndex keywords, CachedEmbeddingService embeddings)
 {
     private const int CandidatePool = 50;
 
@@ -71,12 +74,23 @@ public sealed class SearchService(SecondBrainDbContext db, TenantContext tenant,
         var filter = new VectorFilter(request.Sources is { Count: > 0 } ? request.Sources : null, request.Author, request.From?.ToUniversalTime(), request.To?.ToUniversalTime());
         var pool = Math.Max(CandidatePool, request.Limit * 3);
 
-        IReadOnlyList<Guid> keyword = mode == SearchModes.Dense || tsQuery.Length == 0 ? [] : await KeywordAsync(tenantId, tsQuery, filter, pool, ct);
+        // The query's embedding (model inference on a cache miss) is computed while Postgres runs the keyword query.
+        var embedClock = Stopwatch.StartNew();
+        var embedding = mode == SearchModes.Keyword ? null : EmbedAsync(query, embedClock, ct);
+        var stage = Stopwatch.StartNew();
+        IReadOnlyList<Guid> keyword = mode == SearchModes.Dense || tsQuery.Length == 0
+            ? []
+            : (await keywords.SearchAsync(tenantId, new KeywordIndex.Query(query, expansions), filter, pool, ct)).Select(h => h.ChunkId).ToList();
+        var keywordMs = stage.Elapsed.TotalMilliseconds;
         IReadOnlyList<Guid> dense = [];
-        if (mode != SearchModes.Keyword)
+        double denseMs = 0, embedMs = 0;
+        if (embedding is not null)
         {
-            var vector = await embeddings.EmbedOneAsync(query, ct);
-            dense = (await vectors.SearchAsync(tenantId, vector.ToArray(), pool, filter, ct)).Select(h => h.ChunkId).ToList();
+            var vector = await embedding;
+            embedMs = embedClock.Elapsed.TotalMilliseconds;
+            stage.Restart();
+            dense = (await vectors.SearchAsync(tenantId, vector, pool, filter, ct)).Select(h => h.ChunkId).ToList();
+            denseMs = stage.Elapsed.TotalMilliseconds;
         }
 
         var ranked = mode switch
@@ -87,39 +101,18 @@ public sealed class SearchService(SecondBrainDbContext db, TenantContext tenant,
         };
 
         var top = ranked.Take(request.Limit).ToList();
+        stage.Restart();
         var hits = await LoadHitsAsync(tenantId, top, tsQuery, ct);
-        return new SearchResponse(query, mode, expansions, hits, clock.Elapsed.TotalMilliseconds);
+        var timings = new SearchTimings(embedMs, denseMs, keywordMs, stage.Elapsed.TotalMilliseconds);
+        return new SearchResponse(query, mode, expansions, hits, clock.Elapsed.TotalMilliseconds, timings);
     }
 
-    private async Task<IReadOnlyList<Guid>> KeywordAsync(Guid tenantId, string tsQuery, VectorFilter filter, int limit, CancellationToken ct)
+    private async Task<float[]> EmbedAsync(string query, Stopwatch clock, CancellationToken ct)
     {
-        var filterParameters = new List<NpgsqlParameter>();
-        var conditions = ChunkFilterSql.Conditions(filter, "c.", filterParameters);
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        if (connection.State != System.Data.ConnectionState.Open)
-        {
-            await connection.OpenAsync(ct);
-        }
-
-        await using var command = new NpgsqlCommand($"""
-            SELECT c.id
-              FROM chunks c, to_tsquery('english', @q) q
-             WHERE c.tenant_id = @t AND c.search_vector @@ q {conditions}
-             ORDER BY ts_rank_cd(c.search_vector, q, 1) DESC, c.id
-             LIMIT @limit
-            """, connection);
-        command.Parameters.AddWithValue("q", tsQuery);
-        command.Parameters.AddWithValue("t", tenantId);
-        command.Parameters.AddWithValue("limit", limit);
-        command.Parameters.AddRange(filterParameters.ToArray());
-        var ids = new List<Guid>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            ids.Add(reader.GetGuid(0));
-        }
-
-        return ids;
+        await Task.Yield();
+        var vector = await embeddings.EmbedOneAsync(query, ct);
+        clock.Stop();
+        return vector.ToArray();
     }
 
     private async Task<IReadOnlyList<SearchHit>> LoadHitsAsync(Guid tenantId, IReadOnlyList<(Guid Id, double Score)> ranked, string tsQuery, CancellationToken ct)

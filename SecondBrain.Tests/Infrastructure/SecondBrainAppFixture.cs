@@ -33,7 +33,8 @@ public sealed record OAuthFlow(string Provider, Uri AuthorizeUrl, string State);
 /// <summary>
 /// Starts the real AppHost once per test collection in local mode (redis-server and postgres as executables, a
 /// fresh data directory) with several Api and Worker replicas, and WireMock stand-ins for Google, Slack and Box
-/// configured through the same Integrations settings a deployment uses. Each replica's own endpoint is found
+/// configured through the same Integrations settings a deployment uses (and one for Document Intelligence, through
+/// its connection string). Each replica's own endpoint is found
 /// through the instance heartbeats in Redis.
 /// </summary>
 public sealed class SecondBrainAppFixture : IAsyncLifetime
@@ -55,6 +56,7 @@ public sealed class SecondBrainAppFixture : IAsyncLifetime
     public GmailStandIn Gmail { get; } = new();
     public SlackStandIn Slack { get; } = new();
     public BoxStandIn Box { get; } = new();
+    public DocumentIntelligenceStandIn DocumentIntelligence { get; } = new();
 
     public async Task InitializeAsync()
     {
@@ -66,7 +68,8 @@ public sealed class SecondBrainAppFixture : IAsyncLifetime
             ["Integrations:FrontendUrl"] = FrontendUrl,
             ["Sync:LeaseDuration"] = "00:00:06",
             ["Sync:HeartbeatInterval"] = "00:00:01",
-            ["Sync:RetryBackoff"] = "00:00:01"
+            ["Sync:RetryBackoff"] = "00:00:01",
+            ["ConnectionStrings:documentintelligence"] = DocumentIntelligence.ConnectionString()
         };
         foreach (var (section, config) in new[] { ("Gmail", Gmail.ConfigurationFor()), ("Slack", Slack.ConfigurationFor()), ("Box", Box.ConfigurationFor()) })
         {
@@ -263,6 +266,7 @@ public sealed class SecondBrainAppFixture : IAsyncLifetime
         Gmail.Dispose();
         Slack.Dispose();
         Box.Dispose();
+        DocumentIntelligence.Dispose();
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);

@@ -123,6 +123,51 @@ public sealed class SearchAndDocumentsTests(SecondBrainAppFixture app)
     }
 
     [Fact]
+    public async Task Keyword_search_ranks_by_bm25_filters_and_forgets_deleted_chunks()
+    {
+        var tenant = await app.Api(0).SignupAsync();
+        using var client = app.Api(1).CreateClient(tenant.Tokens.AccessToken);
+        (string Title, string Text, string Author)[] documents =
+        [
+            ("Weekly meeting", "The meeting covered the meeting agenda, the meeting notes and the next meeting with the team.", "Ana"),
+            ("Lab note", "The zebrafish assay finished early, so the meeting moved.", "Ben"),
+            ("Planning", "Planning meeting for the quarter: hiring, budget and the roadmap meeting.", "Ana"),
+            ("Retro", "In the retro meeting the team agreed to shorten the standup meeting.", "Ben"),
+            ("Zebrafish husbandry", "Zebrafish tanks are cleaned on Fridays by the lab technician.", "Ana"),
+        ];
+        var ids = new List<Guid>();
+        foreach (var (title, text, author) in documents)
+        {
+            var response = await client.PostAsJsonAsync("api/documents", new TextDocumentRequest(title, text, author, null));
+            await response.EnsureStatusAsync(HttpStatusCode.Accepted);
+            ids.AddRange((await response.Content.ReadFromJsonAsync<DocumentsAccepted>(ApiClient.Json))!.DocumentIds);
+        }
+
+        await WaitForIngestionAsync(tenant.Tokens.AccessToken, ids);
+
+        // "meeting" is in four of five chunks and "zebrafish" in two: a rare word outweighs a common word repeated,
+        // where a frequency-only rank would put the meeting notes first.
+        var found = await SearchAsync(client, new SearchRequest("zebrafish meeting", "keyword"));
+        Assert.Equal("Lab note", found.Hits[0].Title);
+        Assert.Equal(5, found.Hits.Count);
+        Assert.True(found.Hits.Zip(found.Hits.Skip(1)).All(p => p.First.Score >= p.Second.Score));
+
+        var byAna = await SearchAsync(client, new SearchRequest("zebrafish meeting", "keyword", Author: "ana"));
+        Assert.Equal("Zebrafish husbandry", byAna.Hits[0].Title);
+        Assert.All(byAna.Hits, h => Assert.Equal("Ana", h.Author));
+
+        // Deleting a document deletes its postings with its chunks, and its word is no longer found.
+        await (await client.DeleteAsync($"api/documents/{ids[4]}")).EnsureStatusAsync(HttpStatusCode.NoContent);
+        await WaitUntilAsync(async () => (await SearchAsync(client, new SearchRequest("husbandry tanks", "keyword"))).Hits.Count == 0);
+        await using var connection = new Npgsql.NpgsqlConnection(app.DatabaseConnectionString);
+        await connection.OpenAsync();
+        await using var orphans = new Npgsql.NpgsqlCommand(
+            "SELECT count(*) FROM chunk_terms p WHERE p.tenant_id = @t AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.id = p.chunk_id AND c.tenant_id = @t)", connection);
+        orphans.Parameters.AddWithValue("t", tenant.Tenant.Id);
+        Assert.Equal(0L, (long)(await orphans.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
     public async Task The_glossary_expands_keyword_queries()
     {
         var tenant = await app.Api(0).SignupAsync();

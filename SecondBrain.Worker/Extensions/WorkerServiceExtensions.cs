@@ -1,3 +1,5 @@
+using SecondBrain.Core.Knowledge;
+using SecondBrain.Core.Knowledge.Analysis;
 using SecondBrain.Core.Ingestion;
 using SecondBrain.Core.Sync;
 using SecondBrain.Core.Demo;
@@ -19,6 +21,9 @@ internal static class WorkerServiceExtensions
         builder.Services.AddHostedService<SyncRunProcessor>();
         builder.AddSecondBrainSearch();
         builder.Services.AddHostedService<IngestionProcessor>();
+        builder.AddSecondBrainKnowledge();
+        builder.Services.AddHostedService<KnowledgeExtractionProcessor>();
+        builder.Services.AddHostedService<KnowledgeAnalysisProcessor>();
         return builder;
     }
 }

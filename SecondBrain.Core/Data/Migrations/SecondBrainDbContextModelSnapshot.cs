@@ -23,6 +23,7 @@ namespace SecondBrain.Core.Data.Migrations
                 .HasAnnotation("ProductVersion", "10.0.15")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
+            NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
@@ -565,6 +566,710 @@ namespace SecondBrain.Core.Data.Migrations
                     b.ToTable("connections", (string)null);
                 });
 
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.DocumentKnowledge", b =>
+                {
+                    b.Property<Guid>("DocumentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("document_id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<int>("DocumentVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("document_version");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<DateTimeOffset?>("ExtractedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("extracted_at");
+
+                    b.Property<DateTimeOffset?>("LeaseExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_expires_at");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasColumnType("text")
+                        .HasColumnName("lease_owner");
+
+                    b.Property<string>("LexiconVersion")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("lexicon_version");
+
+                    b.Property<string>("PendingText")
+                        .HasColumnType("text")
+                        .HasColumnName("pending_text");
+
+                    b.Property<DateTimeOffset>("QueuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("queued_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("ThreadKey")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("thread_key");
+
+                    b.HasKey("DocumentId")
+                        .HasName("pk_document_knowledge");
+
+                    b.HasIndex("Status", "QueuedAt")
+                        .HasDatabaseName("ix_document_knowledge_status_queued_at");
+
+                    b.HasIndex("TenantId", "ExtractedAt")
+                        .HasDatabaseName("ix_document_knowledge_tenant_id_extracted_at");
+
+                    b.HasIndex("TenantId", "ThreadKey")
+                        .HasDatabaseName("ix_document_knowledge_tenant_id_thread_key");
+
+                    b.ToTable("document_knowledge", (string)null);
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.EntityAlias", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Alias")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("alias");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("EntityId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("entity_id");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("key");
+
+                    b.Property<string>("Origin")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("origin");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_knowledge_aliases");
+
+                    b.HasIndex("EntityId")
+                        .HasDatabaseName("ix_knowledge_aliases_entity_id");
+
+                    b.HasIndex("Key")
+                        .HasDatabaseName("ix_knowledge_aliases_key_trgm");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Key"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Key"), new[] { "gin_trgm_ops" });
+
+                    b.HasIndex("TenantId", "Key")
+                        .IsUnique()
+                        .HasDatabaseName("ix_knowledge_aliases_tenant_id_key");
+
+                    b.ToTable("knowledge_aliases", (string)null);
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.EntityRelation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<double>("Confidence")
+                        .HasColumnType("double precision")
+                        .HasColumnName("confidence");
+
+                    b.Property<Guid>("DocumentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("document_id");
+
+                    b.Property<string>("Sentence")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("sentence");
+
+                    b.Property<int>("SentenceIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("sentence_index");
+
+                    b.Property<Guid>("SourceEntityId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("source_entity_id");
+
+                    b.Property<Guid>("TargetEntityId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("target_entity_id");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("character varying(30)")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id")
+                        .HasName("pk_knowledge_relations");
+
+                    b.HasIndex("DocumentId")
+                        .HasDatabaseName("ix_knowledge_relations_document_id");
+
+                    b.HasIndex("SourceEntityId")
+                        .HasDatabaseName("ix_knowledge_relations_source_entity_id");
+
+                    b.HasIndex("TargetEntityId")
+                        .HasDatabaseName("ix_knowledge_relations_target_entity_id");
+
+                    b.HasIndex("TenantId", "SourceEntityId", "Type")
+                        .HasDatabaseName("ix_knowledge_relations_tenant_id_source_entity_id_type");
+
+                    b.HasIndex("TenantId", "TargetEntityId", "Type")
+                        .HasDatabaseName("ix_knowledge_relations_tenant_id_target_entity_id_type");
+
+                    b.ToTable("knowledge_relations", (string)null);
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.GapAnswer", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("AuthorUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("author_user_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("DocumentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("document_id");
+
+                    b.Property<Guid>("GapId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("gap_id");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_knowledge_gap_answers");
+
+                    b.HasIndex("GapId")
+                        .HasDatabaseName("ix_knowledge_gap_answers_gap_id");
+
+                    b.ToTable("knowledge_gap_answers", (string)null);
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.KnowledgeAnalysisRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int>("DocumentsExamined")
+                        .HasColumnType("integer")
+                        .HasColumnName("documents_examined");
+
+                    b.Property<string>("ErrorCode")
+                        .HasMaxLength(60)
+                        .HasColumnType("character varying(60)")
+                        .HasColumnName("error_code");
+
+                    b.Property<string>("ErrorDetail")
+                        .HasColumnType("text")
+                        .HasColumnName("error_detail");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<int>("GapsOpened")
+                        .HasColumnType("integer")
+                        .HasColumnName("gaps_opened");
+
+                    b.Property<int>("GapsResolved")
+                        .HasColumnType("integer")
+                        .HasColumnName("gaps_resolved");
+
+                    b.Property<int>("GapsUpdated")
+                        .HasColumnType("integer")
+                        .HasColumnName("gaps_updated");
+
+                    b.Property<DateTimeOffset?>("LeaseExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_expires_at");
+
+                    b.Property<string>("LeaseOwner")
+                        .IsConcurrencyToken()
+                        .HasColumnType("text")
+                        .HasColumnName("lease_owner");
+
+                    b.Property<Guid?>("RequestedByUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("requested_by_user_id");
+
+                    b.Property<DateTimeOffset?>("Since")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("since");
+
+                    b.Property<string>("Stage")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("stage");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("character varying(30)")
+                        .HasColumnName("trigger");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<DateTimeOffset?>("Watermark")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("watermark");
+
+                    b.HasKey("Id")
+                        .HasName("pk_knowledge_analysis_runs");
+
+                    b.HasIndex("TenantId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_knowledge_analysis_runs_active")
+                        .HasFilter("status IN ('queued', 'running')");
+
+                    b.HasIndex("Status", "CreatedAt")
+                        .HasDatabaseName("ix_knowledge_analysis_runs_status_created_at");
+
+                    b.HasIndex("TenantId", "CreatedAt")
+                        .HasDatabaseName("ix_knowledge_analysis_runs_tenant_id_created_at");
+
+                    b.ToTable("knowledge_analysis_runs", (string)null);
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.KnowledgeClaim", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Author")
+                        .HasColumnType("text")
+                        .HasColumnName("author");
+
+                    b.Property<Guid>("DocumentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("document_id");
+
+                    b.Property<bool>("Polarity")
+                        .HasColumnType("boolean")
+                        .HasColumnName("polarity");
+
+                    b.Property<string>("Predicate")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("predicate");
+
+                    b.Property<string>("Sentence")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("sentence");
+
+                    b.Property<int>("SentenceIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("sentence_index");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("subject");
+
+                    b.Property<string>("SubjectKey")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("subject_key");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("value");
+
+                    b.Property<string>("ValueKey")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("value_key");
+
+                    b.Property<string>("ValueKind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("value_kind");
+
+                    b.HasKey("Id")
+                        .HasName("pk_knowledge_claims");
+
+                    b.HasIndex("DocumentId")
+                        .HasDatabaseName("ix_knowledge_claims_document_id");
+
+                    b.HasIndex("TenantId", "SubjectKey")
+                        .HasDatabaseName("ix_knowledge_claims_tenant_id_subject_key");
+
+                    b.ToTable("knowledge_claims", (string)null);
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.KnowledgeEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Email")
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)")
+                        .HasColumnName("email");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("type");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_knowledge_entities");
+
+                    b.HasIndex("TenantId", "Type")
+                        .HasDatabaseName("ix_knowledge_entities_tenant_id_type");
+
+                    b.ToTable("knowledge_entities", (string)null);
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.KnowledgeFrame", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Author")
+                        .HasColumnType("text")
+                        .HasColumnName("author");
+
+                    b.Property<double>("Confidence")
+                        .HasColumnType("double precision")
+                        .HasColumnName("confidence");
+
+                    b.Property<Guid>("DocumentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("document_id");
+
+                    b.PrimitiveCollection<List<string>>("MissingSlots")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("missing_slots");
+
+                    b.Property<bool>("Negated")
+                        .HasColumnType("boolean")
+                        .HasColumnName("negated");
+
+                    b.Property<string>("Sentence")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("sentence");
+
+                    b.Property<int>("SentenceIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("sentence_index");
+
+                    b.Property<string>("Slots")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("slots");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("trigger");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id")
+                        .HasName("pk_knowledge_frames");
+
+                    b.HasIndex("DocumentId")
+                        .HasDatabaseName("ix_knowledge_frames_document_id");
+
+                    b.HasIndex("TenantId", "Type")
+                        .HasDatabaseName("ix_knowledge_frames_tenant_id_type");
+
+                    b.ToTable("knowledge_frames", (string)null);
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.KnowledgeGap", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("AnswerDocumentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("answer_document_id");
+
+                    b.Property<double>("Confidence")
+                        .HasColumnType("double precision")
+                        .HasColumnName("confidence");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.PrimitiveCollection<List<Guid>>("EntityIds")
+                        .IsRequired()
+                        .HasColumnType("uuid[]")
+                        .HasColumnName("entity_ids");
+
+                    b.Property<string>("Evidence")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("evidence");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("fingerprint");
+
+                    b.Property<Guid?>("LastRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("last_run_id");
+
+                    b.Property<int>("Priority")
+                        .HasColumnType("integer")
+                        .HasColumnName("priority");
+
+                    b.PrimitiveCollection<List<string>>("Questions")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("questions");
+
+                    b.Property<bool>("Resolved")
+                        .HasColumnType("boolean")
+                        .HasColumnName("resolved");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<int>("TimesDetected")
+                        .HasColumnType("integer")
+                        .HasColumnName("times_detected");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("title");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("character varying(30)")
+                        .HasColumnName("type");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_knowledge_gaps");
+
+                    b.HasIndex("TenantId", "Fingerprint")
+                        .IsUnique()
+                        .HasDatabaseName("ix_knowledge_gaps_tenant_id_fingerprint");
+
+                    b.HasIndex("TenantId", "Status", "Priority")
+                        .HasDatabaseName("ix_knowledge_gaps_tenant_id_status_priority");
+
+                    b.ToTable("knowledge_gaps", (string)null);
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.KnowledgeMention", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid>("DocumentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("document_id");
+
+                    b.Property<Guid>("EntityId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("entity_id");
+
+                    b.Property<bool>("FromHeader")
+                        .HasColumnType("boolean")
+                        .HasColumnName("from_header");
+
+                    b.Property<int>("Length")
+                        .HasColumnType("integer")
+                        .HasColumnName("length");
+
+                    b.Property<string>("Sentence")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("sentence");
+
+                    b.Property<int>("SentenceIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("sentence_index");
+
+                    b.Property<int>("Start")
+                        .HasColumnType("integer")
+                        .HasColumnName("start");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_knowledge_mentions");
+
+                    b.HasIndex("DocumentId")
+                        .HasDatabaseName("ix_knowledge_mentions_document_id");
+
+                    b.HasIndex("EntityId")
+                        .HasDatabaseName("ix_knowledge_mentions_entity_id");
+
+                    b.HasIndex("TenantId", "EntityId")
+                        .HasDatabaseName("ix_knowledge_mentions_tenant_id_entity_id");
+
+                    b.ToTable("knowledge_mentions", (string)null);
+                });
+
             modelBuilder.Entity("SecondBrain.Core.Search.Chunk", b =>
                 {
                     b.Property<Guid>("Id")
@@ -936,6 +1641,83 @@ namespace SecondBrain.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_users_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.DocumentKnowledge", b =>
+                {
+                    b.HasOne("SecondBrain.Core.Documents.Document", null)
+                        .WithMany()
+                        .HasForeignKey("DocumentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_document_knowledge_documents_document_id");
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.EntityAlias", b =>
+                {
+                    b.HasOne("SecondBrain.Core.Knowledge.KnowledgeEntity", null)
+                        .WithMany()
+                        .HasForeignKey("EntityId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_knowledge_aliases_knowledge_entities_entity_id");
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.EntityRelation", b =>
+                {
+                    b.HasOne("SecondBrain.Core.Knowledge.KnowledgeEntity", null)
+                        .WithMany()
+                        .HasForeignKey("SourceEntityId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_knowledge_relations_knowledge_entities_source_entity_id");
+
+                    b.HasOne("SecondBrain.Core.Knowledge.KnowledgeEntity", null)
+                        .WithMany()
+                        .HasForeignKey("TargetEntityId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_knowledge_relations_knowledge_entities_target_entity_id");
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.GapAnswer", b =>
+                {
+                    b.HasOne("SecondBrain.Core.Knowledge.KnowledgeGap", null)
+                        .WithMany()
+                        .HasForeignKey("GapId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_knowledge_gap_answers_knowledge_gaps_gap_id");
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.KnowledgeClaim", b =>
+                {
+                    b.HasOne("SecondBrain.Core.Documents.Document", null)
+                        .WithMany()
+                        .HasForeignKey("DocumentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_knowledge_claims_documents_document_id");
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.KnowledgeFrame", b =>
+                {
+                    b.HasOne("SecondBrain.Core.Documents.Document", null)
+                        .WithMany()
+                        .HasForeignKey("DocumentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_knowledge_frames_documents_document_id");
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Knowledge.KnowledgeMention", b =>
+                {
+                    b.HasOne("SecondBrain.Core.Knowledge.KnowledgeEntity", null)
+                        .WithMany()
+                        .HasForeignKey("EntityId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_knowledge_mentions_knowledge_entities_entity_id");
                 });
 #pragma warning restore 612, 618
         }

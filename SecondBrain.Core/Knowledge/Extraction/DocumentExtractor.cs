@@ -1,0 +1,370 @@
+using System.Globalization;
+
+namespace SecondBrain.Core.Knowledge.Extraction;
+
+/// <summary>
+/// Extracts the knowledge in one document: segments it, fetches the sentence analyses it can from the cache in one
+/// batch, analyses only the misses (and stores them in one batch), then runs the passes that need the whole
+/// document: offsets to document coordinates, the header people, pronouns resolved to earlier mentions, a reason
+/// given in the next sentence, list items as process steps and years for year-less dates. Everything it builds lives
+/// for this call only.
+/// </summary>
+public static class DocumentExtractor
+{
+    private const int CoreferenceWindow = 3;
+
+    public static async Task<DocumentExtraction> ExtractAsync(DocumentInput document, ISentenceAnalysisCache? cache = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var lexicon = TriggerLexicon.Default;
+        var spans = SentenceSegmenter.Segment(document.Text ?? "");
+        var keys = spans.Select(s => ISentenceAnalysisCache.KeyFor(s.Text, lexicon.Version)).ToArray();
+        var distinct = keys.Distinct(StringComparer.Ordinal).ToArray();
+
+        var analyses = new Dictionary<string, SentenceAnalysis>(StringComparer.Ordinal);
+        if (cache is not null && distinct.Length > 0)
+        {
+            var found = await cache.GetManyAsync(distinct, cancellationToken);
+            foreach (var key in distinct)
+            {
+                if (found.TryGetValue(key, out var analysis) && analysis is not null)
+                {
+                    analyses[key] = analysis;
+                }
+            }
+        }
+
+        var hits = analyses.Count;
+        var misses = new Dictionary<string, SentenceAnalysis>(StringComparer.Ordinal);
+        for (var i = 0; i < spans.Count; i++)
+        {
+            if (!analyses.ContainsKey(keys[i]))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var analysis = SentenceAnalyzer.Analyze(spans[i].Text, lexicon);
+                analyses[keys[i]] = analysis;
+                misses[keys[i]] = analysis;
+            }
+        }
+
+        if (cache is not null && misses.Count > 0)
+        {
+            await cache.SetManyAsync(misses, cancellationToken);
+        }
+
+        var stats = new ExtractionStats(spans.Count, distinct.Length, hits, misses.Count);
+        return new DocumentPass(document, lexicon, spans, keys, analyses).Run(stats);
+    }
+
+    /// <summary>The document-level state: one instance per extraction, discarded with it.</summary>
+    private sealed class DocumentPass(DocumentInput document, TriggerLexicon lexicon, IReadOnlyList<SentenceSpan> spans, string[] keys, Dictionary<string, SentenceAnalysis> analyses)
+    {
+        private readonly List<Frame>[] _frames = new List<Frame>[spans.Count];
+        private readonly List<EntityMention>[] _mentions = new List<EntityMention>[spans.Count];
+        private readonly List<Claim>[] _claims = new List<Claim>[spans.Count];
+        private readonly List<CoreferenceLink> _links = [];
+        private readonly List<Definition> _definitions = [];
+
+        public DocumentExtraction Run(ExtractionStats stats)
+        {
+            var sentences = new ExtractedSentence[spans.Count];
+            for (var i = 0; i < spans.Count; i++)
+            {
+                var span = spans[i];
+                var analysis = analyses[keys[i]];
+                sentences[i] = new ExtractedSentence(i, span.Range, span.Text, keys[i], span.Paragraph, span.IsListItem, analysis.IsQuestion);
+                _frames[i] = [.. analysis.Frames.Select(f => f with
+                {
+                    TriggerRange = span.ToDocument(f.TriggerRange),
+                    SlotRanges = f.SlotRanges.ToDictionary(p => p.Key, p => span.ToDocument(p.Value), StringComparer.Ordinal),
+                    SentenceIndex = i
+                })];
+                _mentions[i] = [.. analysis.Mentions.Select(m => m with { Range = span.ToDocument(m.Range), SentenceIndex = i })];
+                _claims[i] = [.. analysis.Claims.Select(c => c with { Range = span.ToDocument(c.Range), SentenceIndex = i })];
+                _definitions.AddRange(analysis.Definitions.Select(d => d with
+                {
+                    TermRange = span.ToDocument(d.TermRange),
+                    MeaningRange = span.ToDocument(d.MeaningRange),
+                    SentenceIndex = i
+                }));
+            }
+
+            var people = HeaderPeople.From(document);
+            ApplyHeaderPeople(people);
+            ResolvePronouns(people);
+            ReasonsFromNextSentence();
+            StepsFromListItems();
+            CompleteYears();
+
+            return new DocumentExtraction(
+                document.DocumentId,
+                lexicon.Version,
+                sentences,
+                [.. _frames.SelectMany(f => f)],
+                [.. _mentions.SelectMany(m => m.OrderBy(x => x.Range.Start))],
+                [.. _claims.SelectMany(c => c)],
+                _definitions,
+                _links,
+                stats);
+        }
+
+        private void ApplyHeaderPeople(HeaderPeople people)
+        {
+            if (people.IsEmpty)
+            {
+                return;
+            }
+
+            for (var i = 0; i < spans.Count; i++)
+            {
+                var mentions = _mentions[i];
+                for (var m = 0; m < mentions.Count; m++)
+                {
+                    if (mentions[m].Type == EntityType.Person && people.Resolve(mentions[m].Key) is { } person)
+                    {
+                        mentions[m] = mentions[m] with { Key = person.Key };
+                    }
+                }
+
+                var claims = _claims[i];
+                for (var c = 0; c < claims.Count; c++)
+                {
+                    if (claims[c].PredicateKey == "owner" && people.Resolve(claims[c].NormalizedValue) is { } owner)
+                    {
+                        claims[c] = claims[c] with { NormalizedValue = owner.Key };
+                    }
+                }
+
+                foreach (var (start, end, person) in people.FindIn(spans[i].Text))
+                {
+                    var range = spans[i].ToDocument(new TextRange(start, end));
+                    if (!mentions.Exists(m => m.Range.Start < range.End && m.Range.End > range.Start && m.Type is EntityType.Person or EntityType.Organization))
+                    {
+                        mentions.Add(new EntityMention(EntityType.Person, spans[i].Text[start..end], person.Key, range, i, MentionOrigin.Header));
+                    }
+                }
+            }
+        }
+
+        private void ResolvePronouns(HeaderPeople people)
+        {
+            (EntityMention Mention, int Sentence)? person = null;
+            (EntityMention Mention, int Sentence)? thing = null;
+            (EntityMention Mention, int Sentence)? group = null;
+            var byHead = new Dictionary<string, (EntityMention Mention, int Sentence)>(StringComparer.Ordinal);
+            var author = people.Author;
+
+            for (var i = 0; i < spans.Count; i++)
+            {
+                var span = spans[i];
+                var events = new List<(int Start, EntityMention? Mention, PronounReference? Pronoun)>();
+                events.AddRange(_mentions[i].Select(m => (m.Range.Start, (EntityMention?)m, (PronounReference?)null)));
+                events.AddRange(analyses[keys[i]].Pronouns.Select(p => (span.ToDocument(p.Range).Start, (EntityMention?)null, (PronounReference?)(p with { Range = span.ToDocument(p.Range) }))));
+                events.Sort((a, b) => a.Start.CompareTo(b.Start));
+
+                foreach (var (_, mention, pronoun) in events)
+                {
+                    if (mention is not null)
+                    {
+                        Remember(mention, i);
+                        continue;
+                    }
+
+                    var p = pronoun!;
+                    var antecedent = p.Kind switch
+                    {
+                        PronounKind.Person => Recent(person, i),
+                        PronounKind.Thing => Recent(thing, i),
+                        PronounKind.Group => Recent(group, i),
+                        PronounKind.Speaker => author is null ? null : (new EntityMention(EntityType.Person, author.Display, author.Key, default, -1, MentionOrigin.Header), -1),
+                        _ => byHead.TryGetValue(p.Head ?? "", out var headed) ? Recent(headed, i)
+                            : WordLists.Is(p.Head ?? "", WordClass.GroupNoun) ? Recent(group, i) : Recent(thing, i)
+                    };
+
+                    if (antecedent is not { } found)
+                    {
+                        continue;
+                    }
+
+                    var (target, sentence) = found;
+                    _links.Add(new CoreferenceLink(i, p.Range, p.Text, target.Type, target.Text, target.Key, sentence));
+                    var resolved = new EntityMention(target.Type, p.Text, target.Key, p.Range, i, MentionOrigin.Coreference);
+                    _mentions[i].Add(resolved);
+                    Rewrite(i, p, target);
+                    Remember(resolved with { Text = target.Text }, i);
+                }
+            }
+
+            void Remember(EntityMention mention, int sentence)
+            {
+                switch (mention.Type)
+                {
+                    case EntityType.Person:
+                        person = (mention, sentence);
+                        break;
+                    case EntityType.Organization:
+                        group = (mention, sentence);
+                        thing = (mention, sentence);
+                        break;
+                    case EntityType.Project or EntityType.System or EntityType.Term or EntityType.Acronym:
+                        thing = (mention, sentence);
+                        break;
+                }
+
+                var head = mention.Key.Split(' ')[^1];
+                if (mention.Type is not EntityType.Person && head.Length > 0)
+                {
+                    byHead[head] = (mention, sentence);
+                }
+            }
+
+            static (EntityMention, int)? Recent((EntityMention Mention, int Sentence)? candidate, int sentence) =>
+                candidate is { } c && sentence - c.Sentence <= CoreferenceWindow ? (c.Mention, c.Sentence) : null;
+        }
+
+        /// <summary>Frame slots and claim subjects that are exactly this pronoun now name what it refers to.</summary>
+        private void Rewrite(int sentence, PronounReference pronoun, EntityMention target)
+        {
+            var frames = _frames[sentence];
+            for (var f = 0; f < frames.Count; f++)
+            {
+                var frame = frames[f];
+                Dictionary<string, string>? slots = null;
+                foreach (var (name, range) in frame.SlotRanges)
+                {
+                    if (range == pronoun.Range)
+                    {
+                        slots ??= new Dictionary<string, string>(frame.Slots, StringComparer.Ordinal);
+                        slots[name] = target.Text;
+                    }
+                }
+
+                if (slots is not null)
+                {
+                    frames[f] = frame with { Slots = slots };
+                }
+            }
+
+            var claims = _claims[sentence];
+            for (var c = 0; c < claims.Count; c++)
+            {
+                var claim = claims[c];
+                if (claim.Range.Start == pronoun.Range.Start && string.Equals(claim.Subject, pronoun.Text, StringComparison.OrdinalIgnoreCase))
+                {
+                    var key = target.Type == EntityType.Person ? target.Key : KnowledgeKeys.Phrase(target.Text);
+                    claims[c] = claim = claim with { Subject = target.Text, SubjectKey = key, SubjectHead = KnowledgeKeys.Head(key) };
+                }
+
+                if (claim.PredicateKey == "owner" && string.Equals(claim.Value, pronoun.Text, StringComparison.OrdinalIgnoreCase))
+                {
+                    claims[c] = claim with { Value = target.Text, NormalizedValue = target.Key };
+                }
+                else if (claim.PredicateKey == "owner" && string.Equals(claim.Subject, pronoun.Text, StringComparison.OrdinalIgnoreCase))
+                {
+                    var key = KnowledgeKeys.Phrase(target.Text);
+                    claims[c] = claim with { Subject = target.Text, SubjectKey = key, SubjectHead = KnowledgeKeys.Head(key) };
+                }
+            }
+        }
+
+        /// <summary>"We decided to drop Oracle. The reason is the licence cost." fills the decision's rationale.</summary>
+        private void ReasonsFromNextSentence()
+        {
+            for (var i = 0; i + 1 < spans.Count; i++)
+            {
+                if (analyses[keys[i + 1]].ExplainsPrevious is not { } relative || spans[i + 1].Paragraph != spans[i].Paragraph)
+                {
+                    continue;
+                }
+
+                var text = spans[i + 1].Text[relative.Start..relative.End];
+                var range = spans[i + 1].ToDocument(relative);
+                var frames = _frames[i];
+                for (var f = 0; f < frames.Count; f++)
+                {
+                    var slot = frames[f].Type switch
+                    {
+                        FrameType.Decision => FrameSlots.Rationale,
+                        FrameType.Problem => FrameSlots.Cause,
+                        _ => null
+                    };
+
+                    if (slot is not null && frames[f].MissingSlots.Contains(slot))
+                    {
+                        frames[f] = Fill(frames[f], slot, text, range);
+                    }
+                }
+            }
+        }
+
+        /// <summary>"The release process:" followed by bullet items: the items are its steps.</summary>
+        private void StepsFromListItems()
+        {
+            for (var i = 0; i + 1 < spans.Count; i++)
+            {
+                if (!spans[i].Text.EndsWith(':') || !spans[i + 1].IsListItem)
+                {
+                    continue;
+                }
+
+                var frames = _frames[i];
+                for (var f = 0; f < frames.Count; f++)
+                {
+                    if (frames[f].Type != FrameType.Process || frames[f].Slots.ContainsKey(FrameSlots.Steps))
+                    {
+                        continue;
+                    }
+
+                    var last = i + 1;
+                    while (last + 1 < spans.Count && spans[last + 1].IsListItem && last - i < 20)
+                    {
+                        last++;
+                    }
+
+                    var steps = string.Join("; ", spans.Skip(i + 1).Take(last - i).Select(s => s.Text.TrimEnd('.', ';')));
+                    frames[f] = Fill(frames[f], FrameSlots.Steps, steps, new TextRange(spans[i + 1].Range.Start, spans[last].Range.End));
+                }
+            }
+        }
+
+        private Frame Fill(Frame frame, string slot, string text, TextRange range)
+        {
+            var slots = new Dictionary<string, string>(frame.Slots, StringComparer.Ordinal) { [slot] = text };
+            var ranges = new Dictionary<string, TextRange>(frame.SlotRanges, StringComparer.Ordinal) { [slot] = range };
+            var missing = frame.MissingSlots.Where(s => s != slot).ToArray();
+            var required = FrameSlots.Required(frame.Type).Count;
+            var weight = lexicon.Find(frame.TriggerPhrase)?.Weight ?? frame.Confidence;
+            var confidence = Math.Round(weight * (0.5 + (0.5 * (required - missing.Length) / required)), 2);
+            return frame with { Slots = slots, SlotRanges = ranges, MissingSlots = missing, Confidence = confidence };
+        }
+
+        /// <summary>"March 3" in a mail sent in December 2024 means 2025-03-03: the year that puts it closest to the document's date.</summary>
+        private void CompleteYears()
+        {
+            if (document.Date is not { } date)
+            {
+                return;
+            }
+
+            foreach (var claims in _claims)
+            {
+                for (var c = 0; c < claims.Count; c++)
+                {
+                    var value = claims[c].NormalizedValue;
+                    if (claims[c].ValueKind != ClaimValueKind.Date || !value.StartsWith("--", StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    var month = int.Parse(value.AsSpan(2, 2), CultureInfo.InvariantCulture);
+                    var day = value.Length >= 7 ? int.Parse(value.AsSpan(5, 2), CultureInfo.InvariantCulture) : 1;
+                    var best = Enumerable.Range(date.Year - 1, 3)
+                        .Where(y => day <= DateTime.DaysInMonth(y, month))
+                        .OrderBy(y => Math.Abs((new DateTime(y, month, day, 0, 0, 0, DateTimeKind.Unspecified) - date.Date).TotalDays))
+                        .First();
+                    claims[c] = claims[c] with { NormalizedValue = value.Length >= 7 ? $"{best:D4}-{month:D2}-{day:D2}" : $"{best:D4}-{month:D2}" };
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,356 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using MimeKit;
+using Npgsql;
+using SecondBrain.Core.Data;
+using SecondBrain.Core.Documents;
+using SecondBrain.Core.Knowledge.Extraction;
+using SecondBrain.Core.Knowledge.Graph;
+
+namespace SecondBrain.Core.Knowledge;
+
+/// <summary>
+/// Extracts one queued document version and stores what it says: entity mentions resolved against the tenant's
+/// aliases, frames, claims, definitions and relation evidence, all in one transaction with the state row locked, so
+/// a document removed or re-ingested meanwhile never keeps knowledge of an old version.
+/// </summary>
+public sealed partial class KnowledgeWriter(
+    SecondBrainDbContext db,
+    EntityResolver resolver,
+    ISentenceAnalysisCache sentenceCache,
+    TimeProvider time)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<string> ExtractAsync(Guid documentId, int version, string leaseOwner, CancellationToken ct)
+    {
+        var strategy = db.Database.CreateExecutionStrategy();
+        return await strategy.ExecuteAsync(async token =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(token);
+            await LockStateAsync(documentId, token);
+            var state = await db.DocumentKnowledge.FirstOrDefaultAsync(k => k.DocumentId == documentId, token);
+            if (state is null || state.DocumentVersion != version || state.Status != DocumentKnowledgeStatuses.Queued || state.LeaseOwner != leaseOwner)
+            {
+                return "superseded";
+            }
+
+            var document = await db.Documents.AsNoTracking().FirstOrDefaultAsync(d => d.Id == documentId, token);
+            await DocumentKnowledgeQueue.RemoveExtractedAsync(db, documentId, token);
+            if (document is null || document.DeletedAt is not null || document.Version != version)
+            {
+                db.DocumentKnowledge.Remove(state);
+                await db.SaveChangesAsync(token);
+                await transaction.CommitAsync(token);
+                return "document gone";
+            }
+
+            // Uploaded mail has its sender only in the parsed headers, which ingestion copied onto the chunks.
+            var author = document.Author ?? await db.Chunks.Where(c => c.DocumentId == documentId && c.Author != null)
+                .Select(c => c.Author).FirstOrDefaultAsync(token);
+            var input = Input(document, state.PendingText ?? "", author);
+            var extraction = await DocumentExtractor.ExtractAsync(input, sentenceCache, token);
+            var counts = await StoreAsync(document, input, extraction, author, token);
+
+            state.Status = DocumentKnowledgeStatuses.Extracted;
+            state.PendingText = null;
+            state.LexiconVersion = extraction.LexiconVersion;
+            state.ExtractedAt = time.GetUtcNow();
+            state.LeaseOwner = null;
+            state.LeaseExpiresAt = null;
+            state.Error = null;
+            await db.SaveChangesAsync(token);
+            await transaction.CommitAsync(token);
+            return counts;
+        }, ct);
+    }
+
+    private async Task LockStateAsync(Guid documentId, CancellationToken ct)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using var command = new NpgsqlCommand("SELECT 1 FROM document_knowledge WHERE document_id = @d FOR UPDATE", connection,
+            (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction());
+        command.Parameters.AddWithValue("d", documentId);
+        await command.ExecuteScalarAsync(ct);
+    }
+
+    private async Task<string> StoreAsync(Document document, DocumentInput input, DocumentExtraction extraction, string? author, CancellationToken ct)
+    {
+        var tenantId = document.TenantId;
+        var emails = HeaderEmails(input);
+        var names = extraction.Mentions
+            .Select(m => new EntityResolver.Name(TypeName(m.Type), m.Text, m.Key, m.Type == EntityType.Person ? emails.GetValueOrDefault(m.Key) : null))
+            .ToList();
+
+        // What an ownership or decision is about, when no recognised entity names it, becomes a topic entity.
+        var topics = new List<(Frame Frame, EntityResolver.Name Name)>();
+        foreach (var frame in extraction.Frames.Where(f => !f.Negated && f.Type is FrameType.Ownership or FrameType.Decision or FrameType.Process))
+        {
+            if (frame.SlotRanges.TryGetValue(FrameSlots.Object, out var objectRange)
+                && Overlapping(extraction.Mentions, frame.SentenceIndex, objectRange, person: false) is null
+                && frame.Slots.TryGetValue(FrameSlots.Object, out var objectText)
+                && TopicKey(objectText) is { Length: > 2 } key)
+            {
+                topics.Add((frame, new EntityResolver.Name(EntityTypes.Topic, objectText.Trim(), key)));
+            }
+        }
+
+        // The sender and recipients (Slack speakers) are people of the tenant whether or not the text names them.
+        var headerPeople = (input.HeaderPeople ?? []).Prepend(input.Author).OfType<PersonRef>()
+            .Select(p => new EntityResolver.Name(EntityTypes.Person, p.Name ?? p.Email!, p.Name is { Length: > 0 } n ? KnowledgeKeys.Entity(n) : p.Email!.ToLowerInvariant(), p.Email))
+            .Where(n => n.Key.Length > 0)
+            .DistinctBy(n => n.Key)
+            .ToList();
+        var resolved = await resolver.ResolveAsync(tenantId, headerPeople.Concat(names).Concat(topics.Select(t => t.Name)), ct);
+        foreach (var person in headerPeople)
+        {
+            db.KnowledgeMentions.Add(new KnowledgeMention
+            {
+                TenantId = tenantId,
+                EntityId = resolved[(person.Type, person.Key)],
+                DocumentId = document.Id,
+                SentenceIndex = -1,
+                Text = Clip(person.Text, 300),
+                Sentence = "",
+                FromHeader = true
+            });
+        }
+
+        Guid? EntityOf(EntityMention m) => resolved.TryGetValue((TypeName(m.Type), m.Key), out var id) ? id : null;
+        string SentenceText(int index) => index >= 0 && index < extraction.Sentences.Count ? Clip(extraction.Sentences[index].Text, 2000) : "";
+
+        foreach (var mention in extraction.Mentions)
+        {
+            if (EntityOf(mention) is not { } entityId)
+            {
+                continue;
+            }
+
+            db.KnowledgeMentions.Add(new KnowledgeMention
+            {
+                TenantId = tenantId,
+                EntityId = entityId,
+                DocumentId = document.Id,
+                SentenceIndex = mention.SentenceIndex,
+                Start = mention.Range.Start,
+                Length = mention.Range.Length,
+                Text = Clip(mention.Text, 300),
+                Sentence = mention.Origin == MentionOrigin.Header ? "" : SentenceText(mention.SentenceIndex),
+                FromHeader = mention.Origin == MentionOrigin.Header
+            });
+        }
+
+        foreach (var frame in extraction.Frames.Where(f => f.Type != FrameType.Definition))
+        {
+            db.KnowledgeFrames.Add(new KnowledgeFrame
+            {
+                TenantId = tenantId,
+                DocumentId = document.Id,
+                Type = frame.Type.ToString().ToLowerInvariant(),
+                SentenceIndex = frame.SentenceIndex,
+                Sentence = SentenceText(frame.SentenceIndex),
+                Trigger = Clip(frame.TriggerPhrase, 100),
+                Negated = frame.Negated,
+                Slots = frame.Slots.ToDictionary(s => s.Key, s => Clip(s.Value, 500)),
+                MissingSlots = [.. frame.MissingSlots],
+                Confidence = frame.Confidence,
+                Author = author
+            });
+        }
+
+        foreach (var definition in extraction.Definitions)
+        {
+            db.KnowledgeFrames.Add(new KnowledgeFrame
+            {
+                TenantId = tenantId,
+                DocumentId = document.Id,
+                Type = "definition",
+                SentenceIndex = definition.SentenceIndex,
+                Sentence = SentenceText(definition.SentenceIndex),
+                Trigger = Clip(definition.Cue, 100),
+                Slots = new Dictionary<string, string>
+                {
+                    [FrameSlots.Term] = Clip(definition.Term, 300),
+                    ["termKey"] = Clip(definition.TermKey, 300),
+                    [FrameSlots.Definition] = Clip(definition.Meaning, 500)
+                },
+                Confidence = 1,
+                Author = author
+            });
+        }
+
+        foreach (var claim in extraction.Claims)
+        {
+            db.KnowledgeClaims.Add(new KnowledgeClaim
+            {
+                TenantId = tenantId,
+                DocumentId = document.Id,
+                SubjectKey = Clip(claim.SubjectKey, 300),
+                Subject = Clip(claim.Subject, 500),
+                Predicate = Clip(claim.PredicateKey, 200),
+                Value = Clip(claim.Value, 500),
+                ValueKey = Clip(claim.NormalizedValue, 500),
+                ValueKind = claim.ValueKind.ToString().ToLowerInvariant(),
+                Polarity = claim.Polarity,
+                SentenceIndex = claim.SentenceIndex,
+                Sentence = SentenceText(claim.SentenceIndex),
+                Author = author
+            });
+        }
+
+        var relations = 0;
+        void Relate(Guid source, Guid target, string type, double confidence, int sentenceIndex)
+        {
+            if (source == target)
+            {
+                return;
+            }
+
+            relations++;
+            db.EntityRelations.Add(new EntityRelation
+            {
+                TenantId = tenantId,
+                SourceEntityId = source,
+                TargetEntityId = target,
+                Type = type,
+                Confidence = confidence,
+                DocumentId = document.Id,
+                SentenceIndex = sentenceIndex,
+                Sentence = SentenceText(sentenceIndex)
+            });
+        }
+
+        foreach (var frame in extraction.Frames.Where(f => !f.Negated))
+        {
+            var (personSlot, type) = frame.Type switch
+            {
+                FrameType.Ownership or FrameType.Process or FrameType.Problem => (FrameSlots.Owner, RelationTypes.Owns),
+                FrameType.Decision => (FrameSlots.Agent, RelationTypes.Decided),
+                _ => ((string?)null, (string?)null)
+            };
+            if (personSlot is null || type is null || !frame.SlotRanges.TryGetValue(personSlot, out var personRange)
+                || Overlapping(extraction.Mentions, frame.SentenceIndex, personRange, person: true) is not { } person
+                || EntityOf(person) is not { } source)
+            {
+                continue;
+            }
+
+            Guid? target = null;
+            if (frame.SlotRanges.TryGetValue(FrameSlots.Object, out var objectRange)
+                && Overlapping(extraction.Mentions, frame.SentenceIndex, objectRange, person: false) is { } thing)
+            {
+                target = EntityOf(thing);
+            }
+            else if (topics.FirstOrDefault(t => ReferenceEquals(t.Frame, frame)).Name is { } topic
+                     && resolved.TryGetValue((topic.Type, topic.Key), out var topicId))
+            {
+                target = topicId;
+            }
+
+            if (target is { } targetId)
+            {
+                Relate(source, targetId, type, frame.Confidence, frame.SentenceIndex);
+            }
+        }
+
+        // The author works on the projects and systems the document talks about: the weakest evidence, once each.
+        if (input.Author is { } writer && headerPeople.FirstOrDefault(p => p.Email == writer.Email && p.Text == (writer.Name ?? writer.Email)) is { } authorName
+            && resolved.TryGetValue((authorName.Type, authorName.Key), out var authorId))
+        {
+            foreach (var group in extraction.Mentions.Where(m => m.Type != EntityType.Person && m.Origin == MentionOrigin.Text).GroupBy(EntityOf))
+            {
+                if (group.Key is { } entityId)
+                {
+                    var first = group.First();
+                    Relate(authorId, entityId, first.Type is EntityType.Project or EntityType.System ? RelationTypes.WorksOn : RelationTypes.Mentions, 0.3, first.SentenceIndex);
+                }
+            }
+        }
+
+        return $"{extraction.Sentences.Count} sentences, {extraction.Frames.Count} frames, {extraction.Mentions.Count} mentions, {extraction.Claims.Count} claims, {relations} relations";
+    }
+
+    private static EntityMention? Overlapping(IReadOnlyList<EntityMention> mentions, int sentenceIndex, TextRange range, bool person) =>
+        mentions.FirstOrDefault(m => m.SentenceIndex == sentenceIndex && m.Origin != MentionOrigin.Header
+            && (m.Type == EntityType.Person) == person
+            && m.Range.Start < range.End && range.Start < m.Range.End);
+
+    private static string TypeName(EntityType type) => type switch
+    {
+        EntityType.Person => EntityTypes.Person,
+        EntityType.Organization => EntityTypes.Organization,
+        EntityType.Project => EntityTypes.Project,
+        EntityType.System => EntityTypes.System,
+        EntityType.Acronym => EntityTypes.Acronym,
+        _ => EntityTypes.Term
+    };
+
+    /// <summary>Mention key → e-mail for the people in the headers, so a person is also found by address.</summary>
+    private static Dictionary<string, string> HeaderEmails(DocumentInput input)
+    {
+        var emails = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var person in (input.HeaderPeople ?? []).Append(input.Author))
+        {
+            if (person is { Email: { Length: > 0 } email })
+            {
+                if (person.Name is { Length: > 0 } name)
+                {
+                    emails.TryAdd(TopicKey(name), email);
+                }
+
+                emails.TryAdd(email.ToLowerInvariant(), email);
+            }
+        }
+
+        return emails;
+    }
+
+    /// <summary>The extraction input: text plus the people a document's headers name (mail From/To, Slack speakers).</summary>
+    public static DocumentInput Input(Document document, string text, string? authorOverride = null)
+    {
+        var author = Person(authorOverride ?? document.Author);
+        var people = new List<PersonRef>();
+        var metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(document.Metadata, Json) ?? [];
+        if (metadata.TryGetValue("to", out var to) && InternetAddressList.TryParse(to, out var recipients))
+        {
+            people.AddRange(recipients.Mailboxes.Select(m => new PersonRef(string.IsNullOrWhiteSpace(m.Name) ? null : m.Name.Trim(), m.Address)));
+        }
+
+        if (metadata.ContainsKey("threadTs"))
+        {
+            foreach (Match speaker in SlackSpeaker().Matches(text))
+            {
+                people.Add(new PersonRef(speaker.Groups[1].Value.Trim(), null));
+            }
+        }
+
+        return new DocumentInput(document.Id, text, document.Title, document.Source, author,
+            document.SourceCreatedAt, people.DistinctBy(p => (p.Name?.ToLowerInvariant(), p.Email?.ToLowerInvariant())).ToList());
+    }
+
+    private static PersonRef? Person(string? author)
+    {
+        if (string.IsNullOrWhiteSpace(author))
+        {
+            return null;
+        }
+
+        if (MailboxAddress.TryParse(author, out var mailbox) && mailbox.Address.Contains('@'))
+        {
+            return new PersonRef(string.IsNullOrWhiteSpace(mailbox.Name) ? null : mailbox.Name.Trim(), mailbox.Address);
+        }
+
+        return author.Contains('@') ? new PersonRef(null, author.Trim()) : new PersonRef(author.Trim(), null);
+    }
+
+    private static string TopicKey(string text) => KnowledgeKeys.Entity(text);
+
+    private static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
+
+    // "Name: message" lines, the form SlackThreads writes a thread in.
+    [GeneratedRegex(@"^([^:\n]{2,60}): ", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    private static partial Regex SlackSpeaker();
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.DependencyInjection;
+using SecondBrain.Core.Knowledge;
+using SecondBrain.Core.Knowledge.Extraction;
+using SecondBrain.Core.Knowledge.Analysis;
+using SecondBrain.Core.Knowledge.Gaps;
+using SecondBrain.Core.Knowledge.Graph;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class SecondBrainKnowledgeExtensions
+{
+    /// <summary>
+    /// The knowledge engine's shared services: the sentence-analysis cache (L1 over Redis), entity normalisation with
+    /// its cross-instance alias cache, and the writer of extraction results. The Worker adds the processors.
+    /// </summary>
+    public static TBuilder AddSecondBrainKnowledge<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        var services = builder.Services;
+        services.AddOptions<KnowledgeExtractionOptions>().BindConfiguration(KnowledgeExtractionOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<RedisSentenceAnalysisCache>();
+        services.AddSingleton<ISentenceAnalysisCache>(sp => sp.GetRequiredService<RedisSentenceAnalysisCache>());
+        services.AddScoped<KnowledgeWriter>();
+        services.AddSingleton<AliasCache>();
+        services.AddScoped<EntityResolver>();
+        services.AddScoped<EntityService>();
+        // Tenant-level analysis and gaps: the Api starts runs and serves gaps, the Worker's processor runs them.
+        services.AddOptions<KnowledgeAnalysisOptions>().BindConfiguration(KnowledgeAnalysisOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<KnowledgeAnalysisService>();
+        services.AddScoped<GapWriter>();
+        services.AddScoped<GapService>();
+        return builder;
+    }
+}
