@@ -43,7 +43,7 @@ if (settings.Demo)
 // under the same names, from the AppHost's configuration or user secrets.
 api.WithConfigurationSection(builder.Configuration, "Integrations");
 worker.WithConfigurationSection(builder.Configuration, "Integrations");
-foreach (var section in new[] { "Sync", "Ingestion", "Embeddings", "VectorIndex" })
+foreach (var section in new[] { "Sync", "Ingestion", "Embeddings", "VectorIndex", "Knowledge" })
 {
     api.WithConfigurationSection(builder.Configuration, section);
     worker.WithConfigurationSection(builder.Configuration, section);

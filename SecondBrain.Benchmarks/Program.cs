@@ -1,4 +1,5 @@
 using SecondBrain.Benchmarks.Connectors;
+using SecondBrain.Benchmarks.Knowledge;
 using SecondBrain.Benchmarks.Reporting;
 using SecondBrain.Benchmarks.Retrieval;
 using SecondBrain.Benchmarks.Search;
@@ -10,6 +11,8 @@ using SecondBrain.Benchmarks.Startup;
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- sync [--messages 10000]
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- retrieval [--corpus a.jsonl,b.jsonl|glob] [--queries q.jsonl] [--qrels qrels.tsv] [--max-queries N]
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- search-latency [--chunks 100000] [--queries 200]
+//   dotnet run -c Release --project SecondBrain.Benchmarks -- frames [--sentences 20000] [--rounds 5] [--source generated]
+//   dotnet run -c Release --project SecondBrain.Benchmarks -- knowledge-memory [--tenants 10]
 var arguments = BenchmarkArguments.Parse(args);
 var report = arguments.Benchmark switch
 {
@@ -18,12 +21,14 @@ var report = arguments.Benchmark switch
     "sync" => await ConnectorsBenchmark.SyncAsync(arguments),
     "retrieval" => await RetrievalBenchmark.RunAsync(arguments),
     "search-latency" => await SearchLatencyBenchmark.RunAsync(arguments),
+    "frames" => await FrameExtractionBenchmark.RunAsync(arguments),
+    "knowledge-memory" => await KnowledgeMemoryBenchmark.RunAsync(arguments),
     _ => null
 };
 
 if (report is null)
 {
-    Console.Error.WriteLine($"Unknown benchmark '{arguments.Benchmark}'. Available: startup, oauth, sync, retrieval, search-latency.");
+    Console.Error.WriteLine($"Unknown benchmark '{arguments.Benchmark}'. Available: startup, oauth, sync, retrieval, search-latency, frames, knowledge-memory.");
     return 2;
 }
 

@@ -37,7 +37,8 @@ public sealed class KnowledgeEntitiesTests(SecondBrainAppFixture app)
         var osprey = await graph.EntityAsync(EntityTypes.System, "Osprey Gateway");
         var petrel = await graph.EntityAsync(EntityTypes.System, "Petrel Queue");
         var merlin = await graph.EntityAsync(EntityTypes.System, "Merlin Cache");
-        await graph.EntityAsync(EntityTypes.Project, "Falconry Revamp");
+        var falconry = await graph.EntityAsync(EntityTypes.Project, "Falconry Revamp");
+        Guid[] seeded = [zorana, halvard, kestrel, osprey, petrel, merlin, falconry];
         var docs = await UploadExtractedAsync(client, ("Batch notes", "weekly notes about the nightly batch."), ("Queue notes", "notes about queue depth and retries."));
         await graph.MentionsAsync(kestrel, docs[0], 4, "Kestrel Ledger");
         await graph.MentionsAsync(kestrel, docs[1], 1, "Kestrel Ledger");
@@ -48,7 +49,8 @@ public sealed class KnowledgeEntitiesTests(SecondBrainAppFixture app)
         await graph.MentionsAsync(halvard, docs[0], 1, "Halvard Brisk");
 
         var all = await ListAsync(client, "");
-        Assert.Equal(7, all.Total);
+        // Extraction of the documents may add a topic of its own; the seeded entities are all there, the most mentioned first.
+        Assert.Equal(7, all.Items.Count(e => seeded.Contains(e.Id)));
         Assert.Equal(kestrel, all.Items[0].Id);
         Assert.Equal((5L, 2L), (all.Items[0].MentionCount, all.Items[0].DocumentCount));
         Assert.Equal((3L, 2L), all.Items.Where(e => e.Id == zorana).Select(e => (e.MentionCount, e.DocumentCount)).Single());
@@ -97,7 +99,7 @@ public sealed class KnowledgeEntitiesTests(SecondBrainAppFixture app)
 
         var detail = await GetAsync(client, zorana);
         Assert.Equal(("Zorana Quill", EntityTypes.Person, "zorana@example.test"), (detail.Entity.Name, detail.Entity.Type, detail.Entity.Email));
-        Assert.Equal(["z. quill", "zorana quill"], detail.Aliases.Select(a => a.Key).Order());
+        Assert.Equal(["z quill", "zorana quill"], detail.Aliases.Select(a => a.Key).Order());
         Assert.All(detail.Aliases, a => Assert.Equal("extracted", a.Origin));
 
         var owns = detail.Relations.Single(r => r.Type == RelationTypes.Owns);
@@ -202,7 +204,7 @@ public sealed class KnowledgeEntitiesTests(SecondBrainAppFixture app)
         {
             var detail = await GetAsync(client, priyanka);
             Assert.Equal("Priyanka Rao-Menon", detail.Entity.Name);
-            Assert.Equal(["p. rao", "priyanka rao", "priyanka rao-menon"], detail.Aliases.Select(a => a.Key).Order());
+            Assert.Equal(["p rao", "priyanka rao", "priyanka rao-menon"], detail.Aliases.Select(a => a.Key).Order());
             Assert.Equal("user", detail.Aliases.Single(a => a.Key == "priyanka rao-menon").Origin);
             Assert.Equal(priyanka, (await ListAsync(client, "?search=rao-menon")).Items[0].Id);
         }
@@ -216,7 +218,7 @@ public sealed class KnowledgeEntitiesTests(SecondBrainAppFixture app)
         var mergeResult = (await merge.Content.ReadFromJsonAsync<EntityMergeResult>(ApiClient.Json))!;
         Assert.Equal(new GraphChangeCounts(1, 2, 1), mergeResult.Moved);
         var merged = await GetAsync(onC, priyanka);
-        Assert.Equal(["p. rao", "priyanka r", "priyanka rao", "priyanka rao-menon"], merged.Aliases.Select(a => a.Key).Order());
+        Assert.Equal(["p rao", "priyanka r", "priyanka rao", "priyanka rao-menon"], merged.Aliases.Select(a => a.Key).Order());
         Assert.Equal("user", merged.Aliases.Single(a => a.Key == "priyanka r").Origin);
         Assert.Equal(4, merged.Mentions.Total);
         Assert.Equal((2, 2), merged.Relations.Where(r => r.Other.Id == billing).Select(r => (r.EvidenceCount, r.DocumentCount)).Single());
@@ -241,7 +243,7 @@ public sealed class KnowledgeEntitiesTests(SecondBrainAppFixture app)
 
         var original = await GetAsync(onA, priyanka);
         Assert.Equal("Priyanka Rao-Menon", original.Entity.Name);
-        Assert.Equal(["p. rao", "priyanka rao", "priyanka rao-menon"], original.Aliases.Select(a => a.Key).Order());
+        Assert.Equal(["p rao", "priyanka rao", "priyanka rao-menon"], original.Aliases.Select(a => a.Key).Order());
         Assert.Equal(2, original.Mentions.Total);
         Assert.Equal(1, original.Relations.Single(r => r.Other.Id == billing).EvidenceCount);
         Assert.Equal(created.Entity.Id, (await ListAsync(onB, "?search=priyanka%20reddy")).Items[0].Id);

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Npgsql;
@@ -174,6 +173,18 @@ public sealed partial class KnowledgeGapsTests(SecondBrainAppFixture app, ITestO
         await (await stranger.GetAsync($"api/knowledge/analyze/runs/{first.Id}")).AssertProblemAsync(HttpStatusCode.NotFound, ProblemCodes.NotFound);
         Assert.Equal(0, (await stranger.GetFromJsonAsync<PagedResult<GapResponse>>(Gaps, ApiClient.Json))!.Total);
         Assert.Equal(GapStatuses.Answered, (await reader.GetFromJsonAsync<GapResponse>($"{Gaps}/{term.Id}", ApiClient.Json))!.Status);
+
+        // Deleting the only document a gap cites resolves the gap at the next analysis; it leaves the open list.
+        var decisionsLog = documents.Uploads["decisions-log.md"];
+        var retire = gaps.Single(g => g.Type == GapTypes.MissingRationale && g.Evidence.All(e => e.DocumentId == decisionsLog));
+        await (await client.DeleteAsync($"api/documents/{decisionsLog}")).EnsureStatusAsync(HttpStatusCode.NoContent);
+        await WaitUntilAsync(async () => await ScalarAsync<long>(
+            $"SELECT count(*) FROM document_knowledge WHERE document_id = '{decisionsLog}'", tenant.Tenant.Id) == 0, "the deleted document's knowledge is gone");
+        var third = await AnalyzeAsync(token, tenant.Tenant.Id, startOn: 2);
+        Assert.Equal(AnalysisRunStatuses.Succeeded, third.Status);
+        Assert.True(third.GapsResolved >= 1);
+        Assert.True((await reader.GetFromJsonAsync<GapResponse>($"{Gaps}/{retire.Id}", ApiClient.Json))!.Resolved);
+        Assert.DoesNotContain(await AllGapsAsync(reader), g => g.Id == retire.Id);
     }
 
     [DatasetFact]
@@ -182,13 +193,12 @@ public sealed partial class KnowledgeGapsTests(SecondBrainAppFixture app, ITestO
         var tenant = await app.Api(0).SignupAsync();
         var token = tenant.Tokens.AccessToken;
         var maildir = Datasets.Path("enron-maildir-sample");
-        var runs = new[]
-        {
-            await UploadAsync(token, "email-archive", "enron.zip", Datasets.ZipFolder(maildir)),
-            await UploadAsync(token, "slack-export", "houston.zip", Datasets.ZipFolder(Datasets.Path("slack-export-houstondatavis"))),
-            await UploadAsync(token, "slack-export", "testarchive.zip", await File.ReadAllBytesAsync(Datasets.Path("slack-export-hfaran/testarchive.zip")))
-        };
-        foreach (var run in runs)
+        // One active import per source: the two Slack exports go one after the other, the mail alongside.
+        var mail = await UploadAsync(token, "email-archive", "enron.zip", Datasets.ZipFolder(maildir));
+        var houston = await UploadAsync(token, "slack-export", "houston.zip", Datasets.ZipFolder(Datasets.Path("slack-export-houstondatavis")));
+        Assert.Equal(SyncRunStatuses.Succeeded, (await app.WaitForRunAsync(token, houston.Id, TimeSpan.FromMinutes(10))).Final.Status);
+        var hfaran = await UploadAsync(token, "slack-export", "testarchive.zip", await File.ReadAllBytesAsync(Datasets.Path("slack-export-hfaran/testarchive.zip")));
+        foreach (var run in new[] { mail, hfaran })
         {
             var (final, _) = await app.WaitForRunAsync(token, run.Id, TimeSpan.FromMinutes(10));
             Assert.Equal(SyncRunStatuses.Succeeded, final.Status);
@@ -199,17 +209,24 @@ public sealed partial class KnowledgeGapsTests(SecondBrainAppFixture app, ITestO
         Assert.True(analysis.Status == AnalysisRunStatuses.Succeeded, $"analysis ended {analysis.Status}: {analysis.ErrorCode} {analysis.ErrorDetail}");
         Assert.True(analysis.DocumentsExamined > 0);
 
-        // The most frequent senders of the sample are people in the graph, found by their address.
+        // The most frequent senders of the sample are people in the graph, found by their address (the entity's
+        // e-mail, or an alias when the address was all the header gave).
         var senders = Directory.EnumerateFiles(maildir, "*", SearchOption.AllDirectories)
             .Select(file => FromHeader().Match(File.ReadLines(file).Take(40).FirstOrDefault(l => l.StartsWith("From:", StringComparison.Ordinal)) ?? ""))
             .Where(m => m.Success).Select(m => m.Groups[1].Value.ToLowerInvariant())
+            // Addresses that are not well-formed (Enron has "d..steffes@enron.com") are the header parser's concern, not this test's.
+            .Where(a => System.Net.Mail.MailAddress.TryCreate(a, out var parsed) && parsed.Address == a && !a.Contains("..", StringComparison.Ordinal))
             .GroupBy(a => a).OrderByDescending(g => g.Count()).Take(3).Select(g => g.Key).ToList();
         Assert.NotEmpty(senders);
         foreach (var sender in senders)
         {
-            Assert.True(await ScalarAsync<long>(
-                $"SELECT count(*) FROM knowledge_entities WHERE tenant_id = @t AND type = 'person' AND lower(email) = '{sender.Replace("'", "''")}'", tenant.Tenant.Id) >= 1,
-                $"no person entity for the sender {sender}");
+            var literal = sender.Replace("'", "''");
+            Assert.True(await ScalarAsync<long>($"""
+                SELECT count(*) FROM knowledge_entities e
+                WHERE e.tenant_id = @t AND e.type = 'person'
+                  AND (lower(e.email) = '{literal}'
+                       OR EXISTS (SELECT 1 FROM knowledge_aliases a WHERE a.entity_id = e.id AND a.key = '{literal}'))
+                """, tenant.Tenant.Id) >= 1, $"no person entity for the sender {sender}");
         }
 
         using var client = app.Api(2).CreateClient(token);

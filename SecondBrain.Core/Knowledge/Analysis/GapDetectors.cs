@@ -1,10 +1,12 @@
 using System.Data;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using NpgsqlTypes;
 using SecondBrain.Core.Data;
+using SecondBrain.Core.Knowledge.Extraction;
 
 namespace SecondBrain.Core.Knowledge.Analysis;
 
@@ -17,8 +19,10 @@ public sealed record AnalysisScope(Guid TenantId, DateTimeOffset? Since, IReadOn
 
 /// <summary>
 /// The gap detectors. Each is one set-based query over the knowledge tables (frames, claims, mentions, relations,
-/// document_knowledge) that returns a bounded candidate list (<see cref="KnowledgeAnalysisOptions.MaxCandidatesPerType"/>),
-/// followed by precise checks in C# on those few rows, so memory stays bounded whatever the tenant's size.
+/// document_knowledge) — or, for the two that are about wording rather than extracted structure (team commitments,
+/// single-source instructions), over the changed documents' indexed chunks — that returns a bounded candidate list
+/// (<see cref="KnowledgeAnalysisOptions.MaxCandidatesPerType"/>), followed by precise checks in C# on those few rows,
+/// so memory stays bounded whatever the tenant's size.
 /// <para>
 /// Per-document detectors (missing rationale, owner, time; unanswered questions) read only the documents extracted
 /// since the previous run (the "changed" set). Tenant-wide detectors (contradiction, undefined term, single source,
@@ -63,24 +67,6 @@ public sealed class GapDetectors(SecondBrainDbContext db, KnowledgeAnalysisOptio
               AND k.thread_key IS NOT NULL AND kq.thread_key = k.thread_key
               AND (dq.source_created_at < d.source_created_at OR (dq.source_created_at = d.source_created_at AND dq.id < d.id))
               AND lower(q.sentence) = lower(f.sentence))
-        """;
-
-    /// <summary>Every sentence the extraction stored for the changed documents (frames, claims and non-header mentions carry them).</summary>
-    private const string SentencesCte = """
-        sentences AS (
-            SELECT DISTINCT ON (s.document_id, s.sentence_index) s.document_id, s.sentence_index, s.sentence
-            FROM (
-                SELECT m.document_id, m.sentence_index, m.sentence FROM knowledge_mentions m JOIN changed c ON c.document_id = m.document_id
-                WHERE m.tenant_id = @tenant AND NOT m.from_header AND m.sentence <> ''
-                UNION ALL
-                SELECT f.document_id, f.sentence_index, f.sentence FROM knowledge_frames f JOIN changed c ON c.document_id = f.document_id
-                WHERE f.tenant_id = @tenant
-                UNION ALL
-                SELECT cl.document_id, cl.sentence_index, cl.sentence FROM knowledge_claims cl JOIN changed c ON c.document_id = cl.document_id
-                WHERE cl.tenant_id = @tenant
-            ) s
-            ORDER BY s.document_id, s.sentence_index
-        )
         """;
 
     private static string Norm(string expression) =>
@@ -130,6 +116,7 @@ public sealed class GapDetectors(SecondBrainDbContext db, KnowledgeAnalysisOptio
 
         var candidates = new List<GapCandidate>();
         var entities = await SentenceEntitiesAsync(rows.Select(r => (r.DocumentId, r.SentenceIndex)), ct);
+        var topics = await TopicEntitiesAsync(rows.Select(r => r.Slot("object")), ct);
         foreach (var row in rows.DistinctBy(r => (r.DocumentId, r.SentenceIndex)))
         {
             var evidence = new GapEvidence(row.DocumentId, row.Title, row.Sentence, row.Author);
@@ -139,7 +126,7 @@ public sealed class GapDetectors(SecondBrainDbContext db, KnowledgeAnalysisOptio
                 GapRules.DocumentSentenceKey(row.DocumentId, row.Sentence),
                 GapTemplates.MissingRationale(row.Slot("agent"), decided, row.Trigger, row.Negated, evidence),
                 [evidence],
-                entities.GetValueOrDefault((row.DocumentId, row.SentenceIndex)) ?? [],
+                Related(topics, row.Slot("object"), entities.GetValueOrDefault((row.DocumentId, row.SentenceIndex))),
                 Priority: 3,
                 Confidence: Math.Round(Math.Clamp(row.Confidence, 0.4, 0.9), 2)));
         }
@@ -196,6 +183,7 @@ public sealed class GapDetectors(SecondBrainDbContext db, KnowledgeAnalysisOptio
 
         var candidates = new List<GapCandidate>();
         var entities = await SentenceEntitiesAsync(rows.Select(r => (r.DocumentId, r.SentenceIndex)), ct);
+        var topics = await TopicEntitiesAsync(rows.Select(r => r.Slot("object")), ct);
         foreach (var row in rows.DistinctBy(r => (r.DocumentId, r.SentenceIndex)))
         {
             var evidence = new GapEvidence(row.DocumentId, row.Title, row.Sentence, row.Author);
@@ -204,7 +192,7 @@ public sealed class GapDetectors(SecondBrainDbContext db, KnowledgeAnalysisOptio
                 GapRules.DocumentSentenceKey(row.DocumentId, row.Sentence),
                 GapTemplates.MissingOwner(row.Slot("object") ?? row.Sentence, row.Slot("frequency") ?? row.Trigger, evidence),
                 [evidence],
-                entities.GetValueOrDefault((row.DocumentId, row.SentenceIndex)) ?? [],
+                Related(topics, row.Slot("object"), entities.GetValueOrDefault((row.DocumentId, row.SentenceIndex))),
                 Priority: 4,
                 Confidence: Math.Round(Math.Clamp(row.Confidence, 0.5, 0.9), 2)));
         }
@@ -215,67 +203,63 @@ public sealed class GapDetectors(SecondBrainDbContext db, KnowledgeAnalysisOptio
     /// <summary>
     /// Missing time: a commitment — a sentence that says what will be done ("we will", "is going to", "plan to") —
     /// with no time anywhere in it: no time slot on its frames and no date, month, weekday, quarter or relative time
-    /// in the text. Candidates are decision and event frames that commit to something, and any sentence in which the
-    /// team commits ("We will ...", "We are going to ...") whatever the extractor made of it. Past decisions are not
-    /// commitments (the document dates them); questions are not either.
+    /// in the text. Candidates are decision and event frames that commit to something, and every sentence of a changed
+    /// document in which the team commits ("We will ...", "We are going to ...") whatever the extractor made of it
+    /// (read from the document's indexed text). Past decisions are not commitments (the document dates them);
+    /// questions are not either; a sentence quoted from an earlier message of the same thread is that message's.
     /// </summary>
     public async Task<DetectorResult> MissingTimeAsync(CancellationToken ct)
     {
         const string commitment = @"\m(will|shall|going to|plans? to|planned to|planning to|intends? to|aims? to|committed to)\M|\w'll\M";
-        const string teamCommitment = @"^([A-Z][^:]{1,60}:\s+)?(we|we'll|the team|our team)\s+(will|shall|are going to|plan to|intend to|aim to|'ll)\M";
         await using var command = await CommandAsync($"""
-            WITH {ChangedCte}, {SentencesCte},
-            candidates AS (
-                SELECT f.document_id, f.sentence_index, f.sentence FROM knowledge_frames f
-                JOIN changed c ON c.document_id = f.document_id
-                WHERE f.tenant_id = @tenant AND f.type IN ('decision', 'event') AND NOT f.negated AND NOT (f.slots ? 'time')
-                  AND f.confidence >= @minConfidence AND f.sentence ~* @commitment
-                  AND NOT EXISTS (SELECT 1 FROM knowledge_frames t
-                                  WHERE t.tenant_id = @tenant AND t.document_id = f.document_id AND t.sentence_index = f.sentence_index AND t.slots ? 'time')
-                UNION
-                SELECT s.document_id, s.sentence_index, s.sentence FROM sentences s WHERE s.sentence ~* @teamCommitment
-            )
-            SELECT x.document_id, x.sentence_index, x.sentence, d.title, d.author
-            FROM candidates x
-            JOIN documents d ON d.id = x.document_id AND d.deleted_at IS NULL AND d.source <> '{AnswerSource}'
-            LEFT JOIN document_knowledge k ON k.document_id = x.document_id
-            WHERE right(rtrim(x.sentence), 1) <> '?'
-              AND NOT EXISTS (
-                  SELECT 1 FROM knowledge_mentions q
-                  JOIN document_knowledge kq ON kq.document_id = q.document_id
-                  JOIN documents dq ON dq.id = q.document_id AND dq.deleted_at IS NULL
-                  WHERE q.tenant_id = @tenant AND q.document_id <> x.document_id AND k.thread_key IS NOT NULL AND kq.thread_key = k.thread_key
-                    AND (dq.source_created_at < d.source_created_at OR (dq.source_created_at = d.source_created_at AND dq.id < d.id))
-                    AND lower(q.sentence) = lower(x.sentence))
-            ORDER BY x.document_id, x.sentence_index
+            WITH {ChangedCte}
+            SELECT DISTINCT ON (f.document_id, f.sentence_index) f.document_id, f.sentence, d.title, d.author, k.thread_key, d.source_created_at
+            FROM knowledge_frames f
+            JOIN changed c ON c.document_id = f.document_id
+            JOIN documents d ON d.id = f.document_id AND d.deleted_at IS NULL AND d.source <> '{AnswerSource}'
+            LEFT JOIN document_knowledge k ON k.document_id = f.document_id
+            WHERE f.tenant_id = @tenant AND f.type IN ('decision', 'event') AND NOT f.negated AND NOT (f.slots ? 'time')
+              AND f.confidence >= @minConfidence AND f.sentence ~* @commitment
+              AND NOT EXISTS (SELECT 1 FROM knowledge_frames t
+                              WHERE t.tenant_id = @tenant AND t.document_id = f.document_id AND t.sentence_index = f.sentence_index AND t.slots ? 'time')
+            ORDER BY f.document_id, f.sentence_index
             LIMIT @cap
             """, ct);
         command.Parameters.AddWithValue("commitment", commitment);
-        command.Parameters.AddWithValue("teamCommitment", teamCommitment);
-        var rows = new List<(Guid DocumentId, int SentenceIndex, string Sentence, string Title, string? Author)>();
+        var sentences = new List<TextSentence>();
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
             {
-                rows.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), NullableString(reader, 4)));
+                sentences.Add(new TextSentence(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), NullableString(reader, 3),
+                    NullableString(reader, 4), reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5), null));
             }
         }
 
-        var kept = rows.Where(r => GapRules.IsCommitment(r.Sentence) && !GapRules.HasTimeExpression(r.Sentence)).ToList();
-        var entities = await SentenceEntitiesAsync(kept.Select(r => (r.DocumentId, r.SentenceIndex)), ct);
-        var candidates = kept.Select(row =>
+        var capped = sentences.Count >= Cap;
+        var (fromText, textCapped) = await TextSentencesAsync(
+            $"SELECT document_id FROM changed",
+            @"\m(we|team)\s+(will|shall|are going to|plans? to|intends? to|aims? to)\M|\mwe'll\M",
+            GapRules.IsTeamCommitment, ct);
+        sentences.AddRange(fromText);
+        var kept = sentences
+            .Where(s => GapRules.IsCommitment(s.Sentence) && !GapRules.HasTimeExpression(s.Sentence))
+            .DistinctBy(s => (s.DocumentId, GapRules.SentenceKey(s.Sentence)))
+            .ToList();
+        var quoted = await QuotedInEarlierMessageAsync(kept, ct);
+        var candidates = kept.Where((_, i) => !quoted.Contains(i)).Select(row =>
         {
-            var evidence = new GapEvidence(row.DocumentId, row.Title, row.Sentence, row.Author);
+            var evidence = new GapEvidence(row.DocumentId, row.Title, row.Sentence, row.Speaker ?? row.Author);
             return new GapCandidate(
                 GapTypes.MissingTime,
                 GapRules.DocumentSentenceKey(row.DocumentId, row.Sentence),
                 GapTemplates.MissingTime(evidence),
                 [evidence],
-                entities.GetValueOrDefault((row.DocumentId, row.SentenceIndex)) ?? [],
+                [],
                 Priority: 3,
                 Confidence: 0.6);
         }).ToList();
-        return new DetectorResult(GapTypes.MissingTime, candidates, rows.Count >= Cap);
+        return new DetectorResult(GapTypes.MissingTime, candidates, capped || textCapped);
     }
 
     /// <summary>
@@ -577,77 +561,59 @@ public sealed class GapDetectors(SecondBrainDbContext db, KnowledgeAnalysisOptio
     /// Single-source knowledge: operational knowledge — where credentials or secrets live, how to perform an
     /// operation ("To rotate X, do Y"), where something is stored, step-by-step instructions — that exactly one
     /// document states: no chunk of any other document (outside its own thread, whose replies merely quote it)
-    /// contains all of the sentence's words. One gap per document, with its single-source sentences as evidence.
+    /// contains all of the sentence's words. Read from the documents' indexed text, so it does not depend on what the
+    /// extractor recognised in the sentence. One gap per document, with its single-source sentences as evidence.
     /// Re-evaluated for changed documents and for documents of open single-source gaps (a restatement may have
     /// appeared, e.g. an answer to the gap).
     /// </summary>
     public async Task<(DetectorResult Result, string ScopeSql)> SingleSourceAsync(CancellationToken ct)
     {
         const string operational = @"(credential|password|passphrase|secret|api[ -]?key|private key|ssh key|access key|recovery code|break[- ]glass|vault|keychain|\m2fa\M|\mmfa\M)"
-            + @"|^\s*([A-Z][^:]{1,60}:\s+)?(to|in order to)\s+[a-z]+[^,.;]{3,120},"
+            + @"|\m(to|in order to)\s+[a-z]+[^,.;\n]{3,120},"
             + @"|\m(is|are)\s+(stored|kept|located|saved|documented)\s+(in|on|at|under)\M"
             + @"|\m(steps? (to|for)|how to|procedure (to|for)|instructions (to|for))\M";
         var examined = $"""
-            examined AS (
-                SELECT document_id FROM changed
-                UNION
-                SELECT (e ->> 'documentId')::uuid FROM knowledge_gaps g CROSS JOIN LATERAL jsonb_array_elements(g.evidence) e
-                WHERE g.tenant_id = @tenant AND g.type = '{GapTypes.SingleSource}' AND NOT g.resolved
-            )
+            SELECT document_id FROM changed
+            UNION
+            SELECT (e ->> 'documentId')::uuid FROM knowledge_gaps g CROSS JOIN LATERAL jsonb_array_elements(g.evidence) e
+            WHERE g.tenant_id = @tenant AND g.type = '{GapTypes.SingleSource}' AND NOT g.resolved
             """;
-        await using var command = await CommandAsync($"""
-            WITH {ChangedCte}, {examined},
-            sentences AS (
-                SELECT DISTINCT ON (s.document_id, s.sentence_index) s.document_id, s.sentence_index, s.sentence
-                FROM (
-                    SELECT m.document_id, m.sentence_index, m.sentence FROM knowledge_mentions m JOIN examined x ON x.document_id = m.document_id
-                    WHERE m.tenant_id = @tenant AND NOT m.from_header AND m.sentence <> ''
-                    UNION ALL
-                    SELECT f.document_id, f.sentence_index, f.sentence FROM knowledge_frames f JOIN examined x ON x.document_id = f.document_id
-                    WHERE f.tenant_id = @tenant
-                    UNION ALL
-                    SELECT cl.document_id, cl.sentence_index, cl.sentence FROM knowledge_claims cl JOIN examined x ON x.document_id = cl.document_id
-                    WHERE cl.tenant_id = @tenant
-                ) s
-                WHERE s.sentence ~* @operational AND right(rtrim(s.sentence), 1) <> '?'
-                ORDER BY s.document_id, s.sentence_index
-            )
-            SELECT s.document_id, s.sentence_index, s.sentence, d.title, d.author
-            FROM sentences s
-            JOIN documents d ON d.id = s.document_id AND d.deleted_at IS NULL AND d.source <> '{AnswerSource}'
-            LEFT JOIN document_knowledge k ON k.document_id = s.document_id
-            WHERE NOT EXISTS (
-                SELECT 1 FROM chunks ch
-                JOIN documents d2 ON d2.id = ch.document_id AND d2.deleted_at IS NULL
-                LEFT JOIN document_knowledge k2 ON k2.document_id = d2.id
-                WHERE ch.tenant_id = @tenant AND ch.document_id <> s.document_id
-                  AND (k.thread_key IS NULL OR k2.thread_key IS DISTINCT FROM k.thread_key)
-                  AND ch.search_vector @@ plainto_tsquery('english', s.sentence))
-            ORDER BY s.document_id, s.sentence_index
-            LIMIT @cap
-            """, ct);
-        command.Parameters.AddWithValue("operational", operational);
-        var rows = new List<(Guid DocumentId, int SentenceIndex, string Sentence, string Title, string? Author)>();
-        await using (var reader = await command.ExecuteReaderAsync(ct))
+        var (sentences, capped) = await TextSentencesAsync(examined, operational, GapRules.IsOperationalKnowledge, ct);
+        sentences = sentences.DistinctBy(s => (s.DocumentId, GapRules.SentenceKey(s.Sentence))).ToList();
+
+        // Restated elsewhere: another document's chunk (outside the thread) holds every word of the sentence.
+        var restated = new HashSet<int>();
+        if (sentences.Count > 0)
         {
+            await using var command = await CommandAsync("""
+                SELECT s.i FROM unnest(@documents, @sentences) WITH ORDINALITY AS s(document_id, sentence, i)
+                LEFT JOIN document_knowledge k ON k.document_id = s.document_id
+                WHERE EXISTS (
+                    SELECT 1 FROM chunks ch
+                    JOIN documents d2 ON d2.id = ch.document_id AND d2.deleted_at IS NULL
+                    LEFT JOIN document_knowledge k2 ON k2.document_id = d2.id
+                    WHERE ch.tenant_id = @tenant AND ch.document_id <> s.document_id
+                      AND (k.thread_key IS NULL OR k2.thread_key IS DISTINCT FROM k.thread_key)
+                      AND ch.search_vector @@ plainto_tsquery('english', s.sentence))
+                """, ct);
+            command.Parameters.AddWithValue("documents", sentences.Select(s => s.DocumentId).ToArray());
+            command.Parameters.AddWithValue("sentences", sentences.Select(s => s.Sentence).ToArray());
+            await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                rows.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), NullableString(reader, 4)));
+                restated.Add((int)reader.GetInt64(0) - 1);
             }
         }
 
-        var kept = rows.Where(r => GapRules.IsOperationalKnowledge(r.Sentence)).ToList();
-        var entities = await SentenceEntitiesAsync(kept.Select(r => (r.DocumentId, r.SentenceIndex)), ct);
-        // In a Slack thread the sentence's speaker, not the thread's starter, is who holds the knowledge.
-        var speakers = kept.ToDictionary(r => (r.DocumentId, r.SentenceIndex), r => Speaker(r.Sentence));
-        var people = await PeopleAsync(kept.Select(r => (speakers[(r.DocumentId, r.SentenceIndex)] ?? GapRules.ParseAuthor(r.Author).Name, GapRules.ParseAuthor(r.Author).Email)), ct);
-        var candidates = kept.GroupBy(r => r.DocumentId).Select(document =>
+        var kept = sentences.Where((_, i) => !restated.Contains(i)).ToList();
+        var people = await PeopleAsync(kept.Select(s => (s.Speaker ?? GapRules.ParseAuthor(s.Author).Name, GapRules.ParseAuthor(s.Author).Email)), ct);
+        var candidates = kept.GroupBy(s => s.DocumentId).Select(document =>
         {
-            var sentences = document.Take(options.MaxEvidencePerGap).ToList();
-            var first = sentences[0];
-            var holder = speakers[(first.DocumentId, first.SentenceIndex)] ?? GapRules.ParseAuthor(first.Author).Name;
-            var evidence = sentences.Select(s => new GapEvidence(s.DocumentId, s.Title, s.Sentence, speakers[(s.DocumentId, s.SentenceIndex)] ?? s.Author)).ToList();
-            var related = sentences.SelectMany(s => entities.GetValueOrDefault((s.DocumentId, s.SentenceIndex)) ?? []).ToList();
+            var items = document.Take(options.MaxEvidencePerGap).ToList();
+            var first = items[0];
+            var holder = first.Speaker ?? GapRules.ParseAuthor(first.Author).Name;
+            var evidence = items.Select(s => new GapEvidence(s.DocumentId, s.Title, s.Sentence, s.Speaker ?? s.Author)).ToList();
+            List<Guid> related = [];
             if (Person(people, holder, GapRules.ParseAuthor(first.Author).Email) is { } person)
             {
                 related.Add(person);
@@ -658,16 +624,137 @@ public sealed class GapDetectors(SecondBrainDbContext db, KnowledgeAnalysisOptio
                 document.Key.ToString("N"),
                 GapTemplates.SingleSource(evidence, holder),
                 evidence,
-                related.Distinct().ToList(),
-                Priority: sentences.Any(s => GapRules.MentionsSecrets(s.Sentence)) ? 4 : 3,
+                related,
+                Priority: items.Any(s => GapRules.MentionsSecrets(s.Sentence)) ? 4 : 3,
                 Confidence: 0.6);
         }).ToList();
 
         var scope = $"""
-            WITH {ChangedCte}, {examined}
-            SELECT replace(document_id::text, '-', '') AS key FROM examined
+            WITH {ChangedCte}
+            SELECT replace(x.document_id::text, '-', '') AS key FROM ({examined}) x
             """;
-        return (new DetectorResult(GapTypes.SingleSource, candidates, rows.Count >= Cap), scope);
+        return (new DetectorResult(GapTypes.SingleSource, candidates, capped), scope);
+    }
+
+    /// <summary>A sentence read from a document's indexed text, with who said it when the document is a Slack thread.</summary>
+    private sealed record TextSentence(Guid DocumentId, string Sentence, string Title, string? Author, string? ThreadKey, DateTimeOffset? At, string? Speaker);
+
+    /// <summary>
+    /// The sentences of the documents <paramref name="documentsSql"/> selects (a query over the "changed" CTE) that
+    /// <paramref name="keep"/> accepts, read from their chunks: chunks are prefiltered in SQL by
+    /// <paramref name="pattern"/>, at most three times the cap of them, and segmented here.
+    /// </summary>
+    private async Task<(List<TextSentence> Sentences, bool Capped)> TextSentencesAsync(string documentsSql, string pattern, Func<string, bool> keep, CancellationToken ct)
+    {
+        await using var command = await CommandAsync($"""
+            WITH {ChangedCte}, examined AS ({documentsSql})
+            SELECT c.document_id, c.text, d.title, d.author, k.thread_key, d.source_created_at
+            FROM chunks c
+            JOIN examined x ON x.document_id = c.document_id
+            JOIN documents d ON d.id = c.document_id AND d.deleted_at IS NULL AND d.source <> '{AnswerSource}'
+            LEFT JOIN document_knowledge k ON k.document_id = c.document_id
+            WHERE c.tenant_id = @tenant AND c.text ~* @pattern
+            ORDER BY c.document_id, c.position
+            LIMIT @chunkCap
+            """, ct);
+        command.Parameters.AddWithValue("pattern", pattern);
+        command.Parameters.AddWithValue("chunkCap", (long)Cap * 3);
+        var sentences = new List<TextSentence>();
+        var chunks = 0;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            chunks++;
+            var text = reader.GetString(1);
+            var threadKey = NullableString(reader, 4);
+            foreach (var span in SentenceSegmenter.Segment(text))
+            {
+                if (keep(span.Text))
+                {
+                    var speaker = threadKey?.StartsWith("slack:", StringComparison.Ordinal) == true ? GapRules.SlackReplies(text, span.Text).Asker : null;
+                    sentences.Add(new TextSentence(reader.GetGuid(0), span.Text, reader.GetString(2), NullableString(reader, 3), threadKey,
+                        reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5), speaker));
+                }
+            }
+        }
+
+        return (sentences, chunks >= Cap * 3);
+    }
+
+    /// <summary>The indexes of sentences that an earlier message of their thread already holds: quotes, not new statements.</summary>
+    private async Task<HashSet<int>> QuotedInEarlierMessageAsync(IReadOnlyList<TextSentence> sentences, CancellationToken ct)
+    {
+        var quoted = new HashSet<int>();
+        if (!sentences.Any(s => s.ThreadKey is not null))
+        {
+            return quoted;
+        }
+
+        await using var command = await CommandAsync("""
+            SELECT s.i FROM unnest(@documents, @sentences, @threads, @times) WITH ORDINALITY AS s(document_id, sentence, thread_key, at, i)
+            WHERE s.thread_key IS NOT NULL AND EXISTS (
+                SELECT 1 FROM document_knowledge kq
+                JOIN documents dq ON dq.id = kq.document_id AND dq.deleted_at IS NULL
+                JOIN chunks cq ON cq.document_id = kq.document_id AND cq.tenant_id = @tenant
+                WHERE kq.tenant_id = @tenant AND kq.thread_key = s.thread_key AND kq.document_id <> s.document_id
+                  AND dq.source_created_at < s.at
+                  AND strpos(regexp_replace(lower(cq.text), '\s+', ' ', 'g'), lower(s.sentence)) > 0)
+            """, ct);
+        command.Parameters.AddWithValue("documents", sentences.Select(s => s.DocumentId).ToArray());
+        command.Parameters.AddWithValue("sentences", sentences.Select(s => Regex.Replace(s.Sentence, @"\s+", " ")).ToArray());
+        command.Parameters.Add(new NpgsqlParameter<string?[]>("threads", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = sentences.Select(s => s.ThreadKey).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<DateTime[]>("times", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+        {
+            TypedValue = sentences.Select(s => (s.At ?? DateTimeOffset.MaxValue).UtcDateTime).ToArray()
+        });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            quoted.Add((int)reader.GetInt64(0) - 1);
+        }
+
+        return quoted;
+    }
+
+    /// <summary>
+    /// Adds to each gap the entities its evidence names by alias (capitalised words, acronyms and short word runs
+    /// looked up in the tenant's alias table), after the mention-based ones, at most 12. One query for all of them.
+    /// </summary>
+    public async Task<DetectorResult> LinkEntitiesAsync(DetectorResult result, CancellationToken ct)
+    {
+        var keysByGap = result.Candidates.Select(c => c.Evidence.Take(4).SelectMany(e => GapRules.NameKeys(e.Quote)).Distinct().ToList()).ToList();
+        var keys = keysByGap.SelectMany(k => k).Distinct().ToArray();
+        if (keys.Length == 0)
+        {
+            return result;
+        }
+
+        var byKey = new Dictionary<string, List<Guid>>(StringComparer.Ordinal);
+        await using (var command = await CommandAsync("""
+            SELECT a.key, a.entity_id FROM knowledge_aliases a
+            JOIN knowledge_entities e ON e.id = a.entity_id AND e.tenant_id = @tenant
+            WHERE a.tenant_id = @tenant AND a.key = ANY(@keys) AND (e.type <> 'topic' OR a.key LIKE '% %')
+            """, ct))
+        {
+            command.Parameters.AddWithValue("keys", keys);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                if (!byKey.TryGetValue(reader.GetString(0), out var list))
+                {
+                    byKey[reader.GetString(0)] = list = [];
+                }
+
+                list.Add(reader.GetGuid(1));
+            }
+        }
+
+        var linked = result.Candidates.Select((candidate, i) =>
+        {
+            var ids = candidate.EntityIds.Concat(keysByGap[i].SelectMany(k => byKey.GetValueOrDefault(k) ?? [])).Distinct().Take(12).ToList();
+            return ids.Count == candidate.EntityIds.Count ? candidate : candidate with { EntityIds = ids };
+        }).ToList();
+        return result with { Candidates = linked };
     }
 
     /// <summary>
@@ -913,6 +1000,50 @@ public sealed class GapDetectors(SecondBrainDbContext db, KnowledgeAnalysisOptio
         return result;
     }
 
+    /// <summary>
+    /// The entities a frame's object became: the extraction files what a decision or ownership is about, when no
+    /// recognised entity names it, as a topic entity keyed like an alias ("switch the support inbox to zendesk").
+    /// </summary>
+    private async Task<Dictionary<string, Guid>> TopicEntitiesAsync(IEnumerable<string?> objects, CancellationToken ct)
+    {
+        var keys = objects.OfType<string>().Select(TopicKey).Where(k => k.Length > 2).Distinct().ToArray();
+        var result = new Dictionary<string, Guid>(StringComparer.Ordinal);
+        if (keys.Length == 0)
+        {
+            return result;
+        }
+
+        await using var command = await CommandAsync(
+            "SELECT a.key, a.entity_id FROM knowledge_aliases a WHERE a.tenant_id = @tenant AND a.key = ANY(@keys)", ct);
+        command.Parameters.AddWithValue("keys", keys);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            result.TryAdd(reader.GetString(0), reader.GetGuid(1));
+        }
+
+        return result;
+    }
+
+    private static List<Guid> Related(Dictionary<string, Guid> topics, string? thing, List<Guid>? mentioned)
+    {
+        var related = new List<Guid>();
+        if (thing is not null && topics.TryGetValue(TopicKey(thing), out var topic))
+        {
+            related.Add(topic);
+        }
+
+        related.AddRange((mentioned ?? []).Where(id => !related.Contains(id)));
+        return related;
+    }
+
+    private static string TopicKey(string text)
+    {
+        var key = Regex.Replace(text.Trim().ToLowerInvariant(), @"\s+", " ");
+        key = Regex.Replace(key, @"^(the|a|an|our|their|this|that)\s+", "");
+        return key.TrimEnd('.', ',', ';', ':');
+    }
+
     /// <summary>Distinct sentences naming each entity, oldest document first, at most the evidence cap each.</summary>
     private async Task<Dictionary<Guid, List<GapEvidence>>> MentionEvidenceAsync(Guid[] entityIds, CancellationToken ct)
     {
@@ -1013,20 +1144,6 @@ public sealed class GapDetectors(SecondBrainDbContext db, KnowledgeAnalysisOptio
         }
 
         return null;
-    }
-
-    /// <summary>"Tom Becker: We will ..." in a Slack thread: who said it.</summary>
-    private static string? Speaker(string sentence)
-    {
-        var colon = sentence.IndexOf(": ", StringComparison.Ordinal);
-        if (colon is < 2 or > 60)
-        {
-            return null;
-        }
-
-        var name = sentence[..colon];
-        var words = name.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return words.Length is >= 1 and <= 4 && words.All(w => char.IsUpper(w[0])) && words.Length >= 2 ? name : null;
     }
 
     /// <summary>The object slot without a trailing time slot ("retire the API on January 30" less "on January 30").</summary>

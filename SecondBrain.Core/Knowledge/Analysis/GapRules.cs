@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using SecondBrain.Core.Knowledge.Extraction;
 
 namespace SecondBrain.Core.Knowledge.Analysis;
 
@@ -46,7 +47,13 @@ public static partial class GapRules
 
     /// <summary>A statement of what will be done ("we will", "is going to", "plan to"): a commitment, which needs a when.</summary>
     public static bool IsCommitment(string sentence) =>
-        !IsQuestion(sentence) && Commitment().IsMatch(sentence);
+        !IsQuestion(sentence) && !IsHeaderLine(sentence) && Commitment().IsMatch(sentence);
+
+    /// <summary>
+    /// The team commits ("We will ...", "We are going to ...", "Our team plans to ..."), possibly after a Slack
+    /// speaker ("Raj Aggarwal: We will ..."): a commitment of the team whatever the extractor made of the sentence.
+    /// </summary>
+    public static bool IsTeamCommitment(string sentence) => !IsQuestion(sentence) && TeamCommitment().IsMatch(sentence);
 
     public static bool IsQuestion(string sentence) => sentence.TrimEnd().EndsWith('?');
 
@@ -55,8 +62,60 @@ public static partial class GapRules
     /// ("To rotate X, do Y"), where something is stored, step-by-step instructions.
     /// </summary>
     public static bool IsOperationalKnowledge(string sentence) =>
-        !IsQuestion(sentence) && sentence.Length is >= 30 and <= 600
+        !IsQuestion(sentence) && !IsHeaderLine(sentence) && sentence.Length is >= 30 and <= 600
         && (Secrets().IsMatch(sentence) || Procedure().IsMatch(sentence) || StoredIn().IsMatch(sentence) || Instructions().IsMatch(sentence));
+
+    /// <summary>A mail header line that the parsed text carries ("Subject: ...", "From: ..."): not something the team stated.</summary>
+    public static bool IsHeaderLine(string sentence) => HeaderLine().IsMatch(sentence);
+
+    /// <summary>
+    /// The alias keys a sentence may name an entity by: capitalised words and acronyms, and runs of two to four words,
+    /// keyed as entity aliases are (<see cref="KnowledgeKeys.Entity"/>). Looked up in the tenant's alias table, they
+    /// relate a gap to the entities its evidence names even where the extractor recorded no mention.
+    /// </summary>
+    public static IReadOnlyList<string> NameKeys(string sentence)
+    {
+        var words = Word().Matches(sentence).Select(m => m.Value.TrimEnd('.', '\'', '’', '-')).Where(w => w.Length > 0).ToList();
+        var keys = new List<string>();
+        for (var i = 0; i < words.Count; i++)
+        {
+            for (var n = 1; n <= 4 && i + n <= words.Count; n++)
+            {
+                if (n == 1 && !IsNameLike(words[i]))
+                {
+                    continue;
+                }
+
+                if (n > 1 && (NonNameWords.Contains(words[i].ToLowerInvariant()) && words[i] is not ("the" or "The")
+                              || NonNameWords.Contains(words[i + n - 1].ToLowerInvariant())))
+                {
+                    continue;
+                }
+
+                var key = KnowledgeKeys.Entity(string.Join(' ', words.Skip(i).Take(n)));
+                if (key.Length >= 2 && !keys.Contains(key))
+                {
+                    keys.Add(key);
+                }
+            }
+        }
+
+        return keys;
+    }
+
+    private static bool IsNameLike(string word) =>
+        word.Length >= 2 && char.IsUpper(word[0]) && !NonNameWords.Contains(word.ToLowerInvariant());
+
+    /// <summary>Words that start or end no name: pronouns, articles, auxiliaries, question words, prepositions, conjunctions.</summary>
+    private static readonly HashSet<string> NonNameWords = new(StringComparer.Ordinal)
+    {
+        "a", "an", "the", "this", "that", "these", "those", "it", "its", "we", "our", "us", "you", "your", "i", "me", "my", "he", "she",
+        "his", "her", "they", "them", "their", "who", "what", "when", "where", "why", "how", "which", "is", "are", "was", "were", "be",
+        "been", "do", "does", "did", "will", "would", "can", "could", "should", "may", "might", "must", "shall", "have", "has", "had",
+        "and", "or", "but", "of", "in", "on", "at", "to", "for", "by", "with", "from", "as", "if", "so", "not", "no", "yes", "all",
+        "any", "some", "each", "every", "there", "here", "hi", "hello", "thanks", "thank", "please", "ok", "okay", "also", "just",
+        "only", "until", "then", "than", "because", "about", "after", "before", "into", "over", "under", "up", "out", "again"
+    };
 
     /// <summary>Secrets and credentials make single-source knowledge a security risk as well: a higher priority.</summary>
     public static bool MentionsSecrets(string sentence) => Secrets().IsMatch(sentence);
@@ -193,6 +252,16 @@ public static partial class GapRules
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Whitespace();
+
+    [GeneratedRegex(@"[\p{L}\p{N}][\p{L}\p{N}'’\-.]*")]
+    private static partial Regex Word();
+
+    [GeneratedRegex(@"^\s*(from|to|cc|bcc|sent|date|subject)\s*:", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex HeaderLine();
+
+    [GeneratedRegex(@"^\s*(?:[\p{Lu}][\p{L}'.-]*\s?){0,4}:?\s*(we|we'll|the team|our team)\s+(will|shall|are going to|plan to|plans to|intend to|aim to|'ll)\b(?!\s+not\b)",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex TeamCommitment();
 
     // "Tom Becker: ..." at the start of a sentence; at most four words so "Note that X: Y" stays.
     [GeneratedRegex(@"^(?:[\p{Lu}][\p{L}'.-]*\s?){1,4}:\s+")]

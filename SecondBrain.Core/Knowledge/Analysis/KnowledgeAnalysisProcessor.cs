@@ -249,6 +249,11 @@ public sealed class KnowledgeAnalysisProcessor(
         async Task StoreAsync(DetectorResult result, string? scopeSql)
         {
             await StageAsync(db, run, result.Type, ct);
+            if (result.Type is not (GapTypes.BusFactor or GapTypes.UndefinedTerm))
+            {
+                result = await detectors.LinkEntitiesAsync(result, ct);
+            }
+
             var (opened, updated) = await store.UpsertAsync(run.Id, result.Candidates, ct);
             run.GapsOpened += opened;
             run.GapsUpdated += updated;

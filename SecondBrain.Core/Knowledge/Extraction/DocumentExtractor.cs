@@ -13,6 +13,7 @@ public static class DocumentExtractor
 {
     private const int CoreferenceWindow = 3;
 
+    /// <param name="cache">Optional shared sentence cache: one <see cref="ISentenceAnalysisCache.GetManyAsync"/> for all the document's sentences, one <see cref="ISentenceAnalysisCache.SetManyAsync"/> for those it lacked.</param>
     public static async Task<DocumentExtraction> ExtractAsync(DocumentInput document, ISentenceAnalysisCache? cache = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(document);

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 
 namespace SecondBrain.Core.Knowledge.Extraction;
@@ -24,10 +25,8 @@ internal static class Expressions
 {
     private static readonly string[] MonthNames = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
 
-    private static readonly HashSet<string> TimePrepositions = new(StringComparer.Ordinal)
-    {
-        "by", "on", "in", "before", "after", "until", "till", "since", "during", "from", "through", "effective", "starting", "at", "around"
-    };
+    private static readonly FrozenSet<string> TimePrepositions = FrozenSet.Create(StringComparer.Ordinal,
+        "by", "on", "in", "before", "after", "until", "till", "since", "during", "from", "through", "effective", "starting", "at", "around");
 
     public static void FindTimes(string text, List<Token> tokens, List<TimeExpression> times)
     {

@@ -202,6 +202,7 @@ public sealed record ExtractedSentence(
     bool IsQuestion);
 
 /// <summary>A pronoun resolved to an earlier mention in the same document.</summary>
+/// <param name="AntecedentSentenceIndex">The sentence of the antecedent, or -1 for the document's author ("I", "me").</param>
 public sealed record CoreferenceLink(
     int SentenceIndex,
     TextRange PronounRange,
@@ -211,6 +212,9 @@ public sealed record CoreferenceLink(
     string AntecedentKey,
     int AntecedentSentenceIndex);
 
+/// <param name="DistinctSentences">Distinct normalised sentences: the cache keys asked for.</param>
+/// <param name="CacheHits">Distinct sentences whose analysis came from the cache.</param>
+/// <param name="Analysed">Distinct sentences analysed in this call (and stored in the cache, if any).</param>
 public sealed record ExtractionStats(int Sentences, int DistinctSentences, int CacheHits, int Analysed);
 
 /// <summary>The knowledge in one document, in document coordinates.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text;
 
 namespace SecondBrain.Core.Knowledge.Extraction;
@@ -8,15 +9,11 @@ namespace SecondBrain.Core.Knowledge.Extraction;
 /// </summary>
 public static class KnowledgeKeys
 {
-    private static readonly HashSet<string> Dropped = new(StringComparer.Ordinal)
-    {
-        "a", "an", "the", "our", "my", "your", "their", "its", "his", "her", "this", "that", "these", "those"
-    };
+    private static readonly FrozenSet<string> Dropped = FrozenSet.Create(StringComparer.Ordinal,
+        "a", "an", "the", "our", "my", "your", "their", "its", "his", "her", "this", "that", "these", "those");
 
-    private static readonly HashSet<string> Prepositions = new(StringComparer.Ordinal)
-    {
-        "of", "for", "in", "on", "at", "with", "from", "to", "by", "about", "per", "under", "over", "across", "between"
-    };
+    private static readonly FrozenSet<string> Prepositions = FrozenSet.Create(StringComparer.Ordinal,
+        "of", "for", "in", "on", "at", "with", "from", "to", "by", "about", "per", "under", "over", "across", "between");
 
     /// <summary>
     /// Lower-case, whitespace collapsed, surrounding punctuation, honorifics ("Dr."), a leading "the" and possessive

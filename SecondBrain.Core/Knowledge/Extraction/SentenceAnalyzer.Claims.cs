@@ -1,20 +1,19 @@
+using System.Collections.Frozen;
+
 namespace SecondBrain.Core.Knowledge.Extraction;
 
 public static partial class SentenceAnalyzer
 {
-    private static readonly HashSet<string> Approximators = new(StringComparer.Ordinal)
-    {
+    private static readonly FrozenSet<string> Approximators = FrozenSet.Create(StringComparer.Ordinal,
         "about", "around", "approximately", "roughly", "nearly", "almost", "over", "under", "above", "below", "at", "only",
-        "just", "exactly", "currently", "now", "still", "already", "up", "down", "to", "by", "less", "more", "than"
-    };
+        "just", "exactly", "currently", "now", "still", "already", "up", "down", "to", "by", "less", "more", "than");
 
-    private static readonly HashSet<string> GenericSubjects = new(StringComparer.Ordinal)
-    {
+    private static readonly FrozenSet<string> GenericSubjects = FrozenSet.Create(StringComparer.Ordinal,
         "reason", "rationale", "goal", "idea", "thing", "point", "question", "answer", "problem", "issue", "cause", "result",
-        "difference", "fact", "truth", "hope", "concern", "purpose", "aim", "objective", "plan", "decision", "way", "one", "part"
-    };
+        "difference", "fact", "truth", "hope", "concern", "purpose", "aim", "objective", "decision", "way", "one", "part");
 
-    private static readonly HashSet<string> Particles = new(StringComparer.Ordinal) { "on", "with", "for", "in" };
+    private static readonly FrozenSet<string> Particles = FrozenSet.Create(StringComparer.Ordinal,
+        "on", "with", "for", "in");
 
     /// <summary>
     /// Claims a contradiction check can compare: "X is/was/will be V" (copulas), "X is scheduled for DATE"
@@ -178,7 +177,7 @@ public static partial class SentenceAnalyzer
     private static void VerbClaim(SentenceContext c, int i, List<Claim> claims)
     {
         var t = c.Tokens[i];
-        var verb = WordLists.ClaimVerbs[t.Verb];
+        var verb = WordLists.ClaimVerbs[t.Verb] switch { "has" or "had" => "have", "took" => "take", var v => v };
         if (i > 0 && (c.IsWord(i - 1, "to") || c.Tokens[i - 1].Is(WordClass.Article) || (c.Tokens[i - 1].Is(WordClass.Determiner) && !c.Tokens[i - 1].Is(WordClass.Negation))
             || c.Tokens[i - 1].Has(TokenFlags.Possessive)))
         {
@@ -186,7 +185,7 @@ public static partial class SentenceAnalyzer
             return;
         }
 
-        if (verb == "take" && c.IsWord(i + 1, "place") || c.IsWord(i + 1, "care") || c.IsWord(i + 1, "ownership") || c.IsWord(i + 1, "over"))
+        if (verb == "take" && (c.IsWord(i + 1, "place") || c.IsWord(i + 1, "care") || c.IsWord(i + 1, "ownership") || c.IsWord(i + 1, "over")))
         {
             return;
         }

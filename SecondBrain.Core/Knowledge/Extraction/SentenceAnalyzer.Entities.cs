@@ -61,7 +61,9 @@ public static partial class SentenceAnalyzer
             }
 
             var start = i;
-            while (start < j && (start == c.FirstWord ? IsOrdinaryWord(c.Tokens[start]) : c.Tokens[start].IsWord && c.Tokens[start].Is(WordClass.FunctionWord) && !c.Tokens[start].Has(TokenFlags.AllCaps)))
+            while (start < j && !(start + 1 < j && c.Tokens[start].Is(WordClass.FirstName | WordClass.AmbiguousFirstName))
+                && (start == c.FirstWord ? IsOrdinaryWord(c.Tokens[start])
+                    : c.Tokens[start].IsWord && c.Tokens[start].Is(WordClass.Article | WordClass.Determiner | WordClass.Preposition | WordClass.Conjunction | WordClass.Discourse | WordClass.Adverb) && !c.Tokens[start].Has(TokenFlags.AllCaps)))
             {
                 start++;
             }
@@ -129,8 +131,9 @@ public static partial class SentenceAnalyzer
         {
             type = EntityType.Person;
         }
-        else if (last.Is(WordClass.OrgSuffix) && length >= 2)
+        else if (length >= 2 && (last.Is(WordClass.OrgSuffix) || (first.Is(WordClass.OrgSuffix) && c.IsWord(s + 1, "of"))))
         {
+            // "Initech LLC", "Bank of America", "University of Houston".
             type = EntityType.Organization;
         }
         else if (length >= 2 && (first.Is(WordClass.ProjectWord) || last.Is(WordClass.ProjectWord)))
@@ -302,7 +305,7 @@ public static partial class SentenceAnalyzer
 
         // Capitalised ordinary words ("ANY", "NOTE", "RISK") are emphasis, not acronyms.
         if (WordLists.Is(lower, WordClass.AcronymStop) || (WordLists.Classes.ContainsKey(lower) && !WordLists.Is(lower, WordClass.SystemHead))
-            || t.TriggerWord >= 0 || t.IsVerb)
+            || (letters >= 4 && (t.TriggerWord >= 0 || t.IsVerb)))
         {
             return null;
         }

@@ -545,7 +545,9 @@ public static partial class SentenceAnalyzer
 
     private static void MetricSlots(SentenceContext c, TriggerEntry entry, int ts, int te, SlotSet slots)
     {
-        slots.Set(FrameSlots.Metric, entry.Role == TriggerRole.Noun ? c.Phrase(c.NounPhraseAround(ts, te, withPrepositions: true)) : c.Phrase(c.SubjectLeft(ts)));
+        // "The plan costs $1,200": a metric noun used as a verb, with the value right after it.
+        var usedAsVerb = entry.Role == TriggerRole.Noun && c.Quantities.Exists(q => q.First == te);
+        slots.Set(FrameSlots.Metric, entry.Role == TriggerRole.Noun && !usedAsVerb ? c.Phrase(c.NounPhraseAround(ts, te, withPrepositions: true)) : c.Phrase(c.SubjectLeft(ts)));
         Quantity? value = null;
         foreach (var quantity in c.Quantities)
         {
@@ -826,7 +828,7 @@ public static partial class SentenceAnalyzer
             return false;
         }
 
-        var asks = wh ? c.Lower(k) : "yes/no";
+        var asks = wh ? c.Lower(k).Replace("'s", "", StringComparison.Ordinal) : "yes/no";
         var from = wh || aux ? k + 1 : c.FirstWord;
         while (wh && from < c.Count && c.Tokens[from].IsWord && (c.Tokens[from].Is(WordClass.Auxiliary) || c.Tokens[from].Is(WordClass.Copula)))
         {

@@ -437,7 +437,7 @@ internal sealed class SentenceContext
     /// <summary>Text of a token span without a leading article, or null when nothing is left.</summary>
     public (string Text, TextRange Range)? Phrase(int first, int end)
     {
-        while (first < end && (Tokens[first].Kind == TokenKind.Punct || (Tokens[first].IsWord && Tokens[first].Is(WordClass.Article))))
+        while (first < end && ((Tokens[first].Kind == TokenKind.Punct && Text[Tokens[first].Start] is not ('$' or '€' or '£' or '¥')) || (Tokens[first].IsWord && Tokens[first].Is(WordClass.Article))))
         {
             first++;
         }

@@ -68,7 +68,7 @@ internal static class WordLists
         (WordClass.Subordinator, ["because", "since", "although", "though", "while", "if", "unless", "when", "whenever", "whereas", "once", "so", "whether", "where", "which", "who", "that", "after", "before", "until"]),
         (WordClass.Adverb, ["also", "just", "already", "finally", "now", "currently", "still", "really", "actually", "probably", "definitely", "ultimately", "eventually", "recently", "officially", "formally", "then", "only", "even", "always", "usually", "often", "sometimes", "again", "soon", "instead", "therefore", "thus", "hence", "however", "basically", "clearly", "certainly", "likely", "unanimously", "collectively", "jointly", "together", "apparently", "essentially", "generally", "mostly", "initially", "originally", "previously", "tentatively", "very", "too", "quite", "rather", "perhaps", "maybe", "officially", "fully", "partly", "mainly", "simply", "longer", "anymore", "yet", "largely", "primarily"]),
         (WordClass.Discourse, ["so", "ok", "okay", "well", "also", "anyway", "btw", "fyi", "hi", "hello", "hey", "dear", "thanks", "please", "yes", "yeah", "note", "update", "re", "fw", "fwd", "and", "but", "or", "then", "besides", "additionally", "furthermore", "moreover", "meanwhile", "overall", "ps"]),
-        (WordClass.QuestionWord, ["who", "what", "when", "where", "why", "how", "which", "whom", "whose"]),
+        (WordClass.QuestionWord, ["who", "what", "when", "where", "why", "how", "which", "whom", "whose", "who's", "what's", "when's", "where's", "why's", "how's"]),
         (WordClass.QuestionAux, ["can", "could", "should", "would", "does", "do", "did", "is", "are", "was", "were", "will", "shall", "may", "has", "have", "had", "am", "might", "must", "isn't", "aren't", "doesn't", "didn't", "won't", "can't", "couldn't", "shouldn't", "wouldn't", "hasn't", "haven't", "wasn't", "weren't"]),
         (WordClass.Month, ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"]),
         (WordClass.Weekday, ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mondays", "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays", "sundays", "tues", "thurs"]),
@@ -109,7 +109,7 @@ internal static class WordLists
     [
         "support", "use", "offer", "include", "require", "allow", "provide", "accept", "cost", "take", "have", "contain",
         "cover", "store", "charge", "integrate", "depend", "serve", "handle", "expire", "renew", "replace", "sell", "pay",
-        "employ", "host", "ship", "encrypt", "guarantee", "promise", "comply", "run", "lack", "permit"
+        "employ", "host", "ship", "encrypt", "guarantee", "promise", "comply", "run", "lack", "permit", "has", "had", "took"
     ];
 
     /// <summary>

@@ -10,6 +10,7 @@ using SecondBrain.Core.Auditing;
 using SecondBrain.Core.Common;
 using SecondBrain.Core.Data;
 using SecondBrain.Core.Errors;
+using SecondBrain.Core.Knowledge.Extraction;
 using SecondBrain.Core.Search;
 using SecondBrain.Core.Tenancy;
 using SecondBrain.ServiceDefaults.Telemetry;
@@ -930,39 +931,16 @@ public static class AliasOrigins
 }
 
 /// <summary>
-/// The alias key of a user-given name, normalised as extraction normalises mention keys: lower-case, whitespace
-/// collapsed, surrounding quotes and punctuation, a leading "the", an honorific and a possessive 's stripped.
+/// The alias key of a user-given name: the extraction's entity key (<see cref="KnowledgeKeys.Entity"/>), so a name
+/// typed in a rename or split meets the same alias as the name found in a document; an article or a title alone,
+/// which the extraction key keeps, names nobody and is refused.
 /// </summary>
 internal static partial class EntityNameKey
 {
-    private static readonly FrozenSet<string> Honorifics =
-        FrozenSet.ToFrozenSet(["mr", "mrs", "ms", "mx", "dr", "prof", "professor", "sir", "madam", "dame", "miss"], StringComparer.Ordinal);
-
-    private static readonly char[] Edges = ['"', '\'', '\u2018', '\u2019', '\u201C', '\u201D', '(', ')', '[', ']', ',', '.', ';', ':', '!', '?', ' '];
-
     public static string Normalize(string name)
     {
-        var key = CollapseWhitespace(name.Trim().ToLowerInvariant()).Trim(Edges);
-        if (key.EndsWith("'s", StringComparison.Ordinal) || key.EndsWith("\u2019s", StringComparison.Ordinal))
-        {
-            key = key[..^2];
-        }
-
-        if (key.StartsWith("the ", StringComparison.Ordinal))
-        {
-            key = key[4..];
-        }
-
-        var space = key.IndexOf(' ', StringComparison.Ordinal);
-        if (space > 0 && Honorifics.Contains(key[..space].TrimEnd('.')))
-        {
-            key = key[(space + 1)..];
-        }
-
-        key = key.Trim(Edges);
-
-        // An article or a title alone names nobody.
-        return key == "the" || Honorifics.Contains(key) ? "" : key;
+        var key = KnowledgeKeys.Entity(name);
+        return key == "the" || WordLists.Is(key, WordClass.Honorific) ? "" : key;
     }
 
     public static string CollapseWhitespace(string value) => Whitespace().Replace(value, " ");

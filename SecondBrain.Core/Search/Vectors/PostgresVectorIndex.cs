@@ -17,7 +17,7 @@ namespace SecondBrain.Core.Search.Vectors;
 /// <remarks>
 /// Search is two-stage. Postgres ranks the tenant's filtered rows by the Hamming distance between sign bits (48
 /// bytes a row for 384 dimensions, read without touching the full vectors) and keeps
-/// <c>max(limit × Oversampling, MinCandidates)</c>; only those candidates' full vectors are fetched and rescored
+/// <c>max(limit × Oversampling, MinCandidates)</c> (at most <c>MaxCandidates</c>); only those candidates' full vectors are fetched and rescored
 /// exactly by cosine here. No Postgres extension is needed, which is the point of local mode.
 /// The chunk rows are written by ingestion, which also copies source, author and date onto them, so only the
 /// vector columns are written here and the filter fields of <see cref="VectorRecord"/> are not.
@@ -151,7 +151,7 @@ public sealed class PostgresVectorIndex(SecondBrainDbContext db, IOptions<Vector
         }
 
         var settings = options.Value;
-        var candidates = (int)Math.Min(Math.Max((long)limit * settings.Oversampling, settings.MinCandidates), int.MaxValue);
+        var candidates = (int)Math.Max(Math.Min(Math.Max((long)limit * settings.Oversampling, settings.MinCandidates), settings.MaxCandidates), limit);
 
         var parameters = new List<NpgsqlParameter>
         {

@@ -74,6 +74,7 @@ public sealed class EntityExtractionTests
     [InlineData("We signed a Service Level Agreement (SLA) with Acme Corp.", "SLA", "Service Level Agreement", DefinitionKind.AcronymExpansion)]
     [InlineData("The MTTR (mean time to recovery) went down.", "MTTR", "mean time to recovery", DefinitionKind.AcronymExpansion)]
     [InlineData("The nightly reconciliation job is called Sweeper.", "Sweeper", "nightly reconciliation job", DefinitionKind.Lexical)]
+    [InlineData("Churn means customers who cancel within a month.", "Churn", "customers who cancel within a month", DefinitionKind.Lexical)]
     public void Definitions_and_acronym_expansions(string sentence, string term, string meaning, DefinitionKind kind)
     {
         var analysis = SentenceAnalyzer.Analyze(sentence);

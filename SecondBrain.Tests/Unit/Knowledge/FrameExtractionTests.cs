@@ -207,6 +207,8 @@ public sealed class FrameExtractionTests
     [InlineData("Maria no longer owns the billing pipeline.", FrameType.Ownership)]
     [InlineData("There is no process for refunds.", FrameType.Process)]
     [InlineData("The launch isn't scheduled for March.", FrameType.Event)]
+    [InlineData("Neither team agreed to the freeze.", FrameType.Decision)]
+    [InlineData("The team moved on without a final decision.", FrameType.Decision)]
     public void Negation_cues_negate_the_frame(string sentence, FrameType type)
     {
         Assert.True(Single(sentence, type).Negated);

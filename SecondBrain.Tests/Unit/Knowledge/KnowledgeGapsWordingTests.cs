@@ -43,6 +43,29 @@ public sealed class KnowledgeGapsWordingTests
     }
 
     [Theory]
+    [InlineData("We will launch the partner referral program because three agencies asked for it.", true)]
+    [InlineData("Raj Aggarwal: We will migrate the Helios data warehouse to the new cluster.", true)]
+    [InlineData("Our team plans to hire a backend engineer.", true)]
+    [InlineData("We will not launch the referral program.", false)]
+    [InlineData("Maria will circulate the LRR checklist by January 23.", false)]
+    [InlineData("Will we launch the referral program?", false)]
+    public void Team_commitments(string sentence, bool expected) => Assert.Equal(expected, GapRules.IsTeamCommitment(sentence));
+
+    [Fact]
+    public void Name_keys_are_the_capitalised_words_acronyms_and_short_runs_of_a_sentence()
+    {
+        var keys = GapRules.NameKeys("Tom Becker: We do not support single sign-on in Atlas.");
+        Assert.Contains("tom becker", keys);
+        Assert.Contains("atlas", keys);
+        Assert.Contains("single sign-on", keys);
+        Assert.DoesNotContain("we", keys);
+        Assert.DoesNotContain("in atlas", keys);
+        Assert.Contains("lrr", GapRules.NameKeys("Atlas cannot ship until the LRR is signed off."));
+        Assert.True(GapRules.IsHeaderLine("Subject: Stripe webhook secret rotation"));
+        Assert.False(GapRules.IsOperationalKnowledge("Subject: Stripe webhook secret rotation for the production namespace"));
+    }
+
+    [Theory]
     [InlineData("The break-glass credentials for production are stored in the Infra Break Glass vault in 1Password.", true)]
     [InlineData("To rotate the Stripe webhook secret, create a new endpoint secret in the Stripe dashboard and paste it into the billing-webhook secret.", true)]
     [InlineData("To request production access, open a ticket on the Ops board.", true)]
