@@ -12,7 +12,7 @@ using SecondBrain.Benchmarks.Startup;
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- retrieval [--corpus a.jsonl,b.jsonl|glob] [--queries q.jsonl] [--qrels qrels.tsv] [--max-queries N]
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- search-latency [--chunks 100000] [--queries 200]
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- frames [--sentences 20000] [--rounds 5] [--source generated]
-//   dotnet run -c Release --project SecondBrain.Benchmarks -- knowledge-memory [--tenants 10]
+//   dotnet run -c Release --project SecondBrain.Benchmarks -- knowledge-memory [--tenants 10] [--enron true]
 var arguments = BenchmarkArguments.Parse(args);
 var report = arguments.Benchmark switch
 {

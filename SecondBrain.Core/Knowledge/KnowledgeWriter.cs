@@ -100,6 +100,7 @@ public sealed partial class KnowledgeWriter(
 
         // The sender and recipients (Slack speakers) are people of the tenant whether or not the text names them.
         var headerPeople = (input.HeaderPeople ?? []).Prepend(input.Author).OfType<PersonRef>()
+            .Select(p => p with { Name = p.Name is { Length: > 0 } ? p.Name : NameFromAddress(p.Email) })
             .Select(p => new EntityResolver.Name(EntityTypes.Person, p.Name ?? p.Email!, p.Name is { Length: > 0 } n ? KnowledgeKeys.Entity(n) : p.Email!.ToLowerInvariant(), p.Email))
             .Where(n => n.Key.Length > 0)
             .DistinctBy(n => n.Key)
@@ -347,6 +348,22 @@ public sealed partial class KnowledgeWriter(
     }
 
     private static string TopicKey(string text) => KnowledgeKeys.Entity(text);
+
+    /// <summary>
+    /// "priya.raman@northwind.example" is Priya Raman: a bare address whose local part is two or three alphabetic
+    /// words becomes a name, so a recipient listed without a display name is the same person as when named.
+    /// </summary>
+    private static string? NameFromAddress(string? email)
+    {
+        var local = email?.Split('@')[0];
+        var parts = local?.Split(['.', '_', '-'], StringSplitOptions.RemoveEmptyEntries);
+        if (parts is not { Length: >= 2 and <= 3 } || parts.Any(p => p.Length < 2 || !p.All(char.IsLetter)))
+        {
+            return null;
+        }
+
+        return string.Join(' ', parts.Select(p => char.ToUpperInvariant(p[0]) + p[1..].ToLowerInvariant()));
+    }
 
     private static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
 

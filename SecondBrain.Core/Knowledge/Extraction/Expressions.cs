@@ -75,6 +75,63 @@ internal static class Expressions
         }
     }
 
+    /// <summary>
+    /// Frequencies: "every 90 days", "every other week", "each quarter", "every Friday", "every morning",
+    /// "once a month", "twice a week", "3 times a week", "four times per year". Single-word ones ("daily", "nightly")
+    /// are lexicon entries.
+    /// </summary>
+    public static void FindFrequencies(string text, List<Token> tokens, List<(int First, int End)> frequencies)
+    {
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            var t = tokens[i];
+            if (!t.IsWord && t.Kind != TokenKind.Number)
+            {
+                continue;
+            }
+
+            var lower = Lower(text, t);
+            var end = -1;
+            if (lower is "every" or "each")
+            {
+                var j = i + 1;
+                if (j < tokens.Count && IsWord(text, tokens[j], "other"))
+                {
+                    j++;
+                }
+
+                var counted = false;
+                if (j < tokens.Count && !(tokens[j].IsWord && tokens[j].Is(WordClass.Article)) && NumberValue(text, tokens[j]) is > 1)
+                {
+                    j++;
+                    counted = true;
+                }
+
+                if (j < tokens.Count && tokens[j].IsWord && (counted ? tokens[j].Is(WordClass.DurationUnit) : tokens[j].Is(WordClass.Period) || tokens[j].Is(WordClass.Weekday) || IsWord(text, tokens[j], "weekday")))
+                {
+                    end = j + 1;
+                }
+            }
+            else if (lower is "once" or "twice" or "thrice"
+                || (lower == "times" && i > 0 && (NumberValue(text, tokens[i - 1]) is > 1 || IsWord(text, tokens[i - 1], "several") || IsWord(text, tokens[i - 1], "many"))))
+            {
+                var j = i + 1;
+                if (j + 1 < tokens.Count && tokens[j].IsWord && Lower(text, tokens[j]) is "a" or "an" or "per" or "every" or "each"
+                    && tokens[j + 1].IsWord && (tokens[j + 1].Is(WordClass.Period) || tokens[j + 1].Is(WordClass.DurationUnit)))
+                {
+                    end = j + 2;
+                }
+            }
+
+            if (end > i)
+            {
+                var first = lower == "times" ? i - 1 : i;
+                frequencies.Add((first, end));
+                i = end - 1;
+            }
+        }
+    }
+
     private static int TryTime(string text, List<Token> tokens, int i, out TimeKind kind, out string normalized)
     {
         kind = TimeKind.Date;

@@ -234,7 +234,7 @@ public static partial class SentenceAnalyzer
             }
         }
 
-        if (obj.End <= obj.First || c.Phrase(obj) is not { } value || c.IsTime(obj.First) || c.Matches.Exists(m => m.First == obj.First && c.Entry(m).Role == TriggerRole.Frequency))
+        if (obj.End <= obj.First || c.Phrase(obj) is not { } value || c.IsTime(obj.First) || c.Matches.Exists(m => m.First == obj.First && c.IsFrequency(m)))
         {
             return;
         }

@@ -162,11 +162,104 @@ public static partial class SentenceAnalyzer
         {
             type = EntityType.Organization;
         }
+        else if (length == 1 && ProperName(c, s) is { } named)
+        {
+            (type, end) = named;
+        }
 
         if (type is { } found)
         {
             AddMention(c, found, s, end, covered);
         }
+    }
+
+    private static readonly FrozenSet<string> Salutations = FrozenSet.Create(StringComparer.Ordinal,
+        "dear", "hi", "hello", "hey", "thanks", "thank", "cheers", "regards", "best", "sincerely", "yours", "greetings", "morning", "afternoon", "evening", "welcome", "congrats", "congratulations", "cc");
+
+    /// <summary>
+    /// A lone capitalised word used as a name mid-sentence ("the Atlas launch", "single sign-on in Atlas"): a project,
+    /// or a system when a system head follows within three words ("the Helios data warehouse"). Not a common word,
+    /// a first name, a verb or trigger word, an acronym, a nationality adjective ("European customers"), nor a word
+    /// capitalised by its position (sentence start, after a colon, quote or bullet), after a greeting or sign-off,
+    /// or inside quotes.
+    /// </summary>
+    private static (EntityType Type, int End)? ProperName(SentenceContext c, int s)
+    {
+        var t = c.Tokens[s];
+        if (s == c.FirstWord || s == 0 || t.Has(TokenFlags.AllCaps) || t.Length < 3 || t.Class != WordClass.None || t.IsVerb || t.TriggerWord >= 0
+            || !char.IsUpper(c.Text[t.Start]) || t.Has(TokenFlags.CamelCase) || t.Has(TokenFlags.Identifier))
+        {
+            return null;
+        }
+
+        var lower = c.Lower(s);
+        var bare = t.Has(TokenFlags.Possessive) ? lower[..^2] : lower;
+        if (WordLists.Classes.ContainsKey(bare) || WordLists.Classes.ContainsKey(Expressions.Singular(bare)))
+        {
+            return null;
+        }
+
+        var previous = s - 1;
+        if (!(c.Tokens[previous].IsWord || c.Tokens[previous].Kind == TokenKind.Number || c.IsPunct(previous, ',') || c.IsPunct(previous, '&')))
+        {
+            return null;
+        }
+
+        var greeting = c.IsPunct(previous, ',') ? previous - 1 : previous;
+        if (greeting >= 0 && c.Tokens[greeting].IsWord && Salutations.Contains(c.Lower(greeting)))
+        {
+            return null;
+        }
+
+        var quotes = 0;
+        for (var k = 0; k < s; k++)
+        {
+            if (c.Tokens[k].Kind == TokenKind.Punct && c.Text[c.Tokens[k].Start] is '"' or '“' or '”')
+            {
+                quotes++;
+            }
+        }
+
+        if (quotes % 2 == 1)
+        {
+            return null;
+        }
+
+        var nextIsLowerWord = s + 1 < c.Count && c.Tokens[s + 1].IsWord && !c.Tokens[s + 1].Has(TokenFlags.Capitalized);
+        if (nextIsLowerWord && (bare.EndsWith("ean", StringComparison.Ordinal) || bare.EndsWith("ian", StringComparison.Ordinal)
+            || bare.EndsWith("ese", StringComparison.Ordinal) || bare.EndsWith("ish", StringComparison.Ordinal)))
+        {
+            return null;
+        }
+
+        foreach (var mention in c.Mentions)
+        {
+            if (mention.Type == EntityType.Person && mention.Text.Split(' ').Contains(c.Slice(s, s + 1), StringComparer.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+        }
+
+        for (var k = s + 1; k < c.Count && k <= s + 3; k++)
+        {
+            var next = c.Tokens[k];
+            if (!next.IsWord || next.Has(TokenFlags.Capitalized) || next.Is(WordClass.FunctionWord) || next.Has(TokenFlags.NegatedContraction))
+            {
+                break;
+            }
+
+            if (next.Is(WordClass.SystemHead))
+            {
+                return (EntityType.System, k + 1);
+            }
+
+            if (next.IsVerb && !next.Is(WordClass.ProcessNoun))
+            {
+                break;
+            }
+        }
+
+        return (EntityType.Project, s + 1);
     }
 
     private static bool NameTail(SentenceContext c, int from, int to)

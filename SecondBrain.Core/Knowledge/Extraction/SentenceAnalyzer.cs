@@ -110,6 +110,12 @@ public static partial class SentenceAnalyzer
 
     private static bool Plausible(SentenceContext c, TokenMatch match, TriggerEntry entry)
     {
+        if (entry.Role == TriggerRole.Frequency && !c.IsFrequency(match))
+        {
+            // "every customer", "each team lead", "three times".
+            return false;
+        }
+
         var previous = match.First - 1;
         var prev = previous >= 0 ? c.Tokens[previous] : default;
         var prevIsWord = previous >= 0 && prev.IsWord;
@@ -200,7 +206,17 @@ public static partial class SentenceAnalyzer
                 break;
 
             case FrameType.Process:
-                ProcessSlots(c, entry, ts, te, slots);
+                if (entry.Role == TriggerRole.Frequency && c.FrequencyAt(ts) is { } frequency && frequency.First <= ts && frequency.End >= te)
+                {
+                    // The whole expression: "every" in "every 90 days", "times" in "3 times a week".
+                    (ts, te) = frequency;
+                }
+
+                if (!ProcessSlots(c, entry, ts, te, slots))
+                {
+                    return null;
+                }
+
                 slots.Set(FrameSlots.Owner, Borrowed(ownership, FrameSlots.Owner));
                 slots.Set(FrameSlots.Steps, Steps(c));
                 slots.Set(FrameSlots.Time, Time(c, ts, te));
@@ -321,13 +337,13 @@ public static partial class SentenceAnalyzer
         }
     }
 
-    private static void ProcessSlots(SentenceContext c, TriggerEntry entry, int ts, int te, SlotSet slots)
+    private static bool ProcessSlots(SentenceContext c, TriggerEntry entry, int ts, int te, SlotSet slots)
     {
         if (entry.Role == TriggerRole.Noun && entry.Phrase.EndsWith(" to", StringComparison.Ordinal))
         {
             // "how to rotate the keys", "steps to onboard a customer".
             slots.Set(FrameSlots.Object, c.Phrase(c.ObjectRight(te)));
-            return;
+            return true;
         }
 
         if (entry.Role == TriggerRole.Noun)
@@ -340,7 +356,7 @@ public static partial class SentenceAnalyzer
                 slots.Set(FrameSlots.Owner, c.Phrase(doer));
             }
 
-            return;
+            return true;
         }
 
         slots.Set(FrameSlots.Frequency, c.Phrase(ts, te));
@@ -361,7 +377,7 @@ public static partial class SentenceAnalyzer
                 slots.Set(FrameSlots.Owner, c.Phrase(doer));
             }
 
-            return;
+            return true;
         }
 
         (int First, int End) subject;
@@ -384,9 +400,10 @@ public static partial class SentenceAnalyzer
             subject = c.FirstNounPhrase(clauseStart, ts);
         }
 
+        var generic = TriggerLexicon.IsGenericFrequency(entry.Phrase);
         if (subject.End <= subject.First)
         {
-            return;
+            return !generic;
         }
 
         if (c.IsPersonLike(subject.First, subject.End))
@@ -401,6 +418,11 @@ public static partial class SentenceAnalyzer
             var obj = c.FirstNounPhrase(k, restEnd);
             slots.Set(FrameSlots.Object, obj.End > obj.First ? c.Phrase(obj) : null);
         }
+        else if (generic && !IsProcessHead(c, subject.End - 1))
+        {
+            // "The price goes up every 2 years" is not a process; "the certificate renewal happens every 90 days" is.
+            return false;
+        }
         else
         {
             slots.Set(FrameSlots.Object, c.Phrase(subject));
@@ -414,6 +436,31 @@ public static partial class SentenceAnalyzer
                 break;
             }
         }
+
+        return true;
+    }
+
+    /// <summary>A head noun that names something done over and over: renewal, backup, review, a process or event trigger, a gerund ("patching").</summary>
+    private static bool IsProcessHead(SentenceContext c, int k)
+    {
+        var t = c.Tokens[k];
+        if (!t.IsWord || t.Is(WordClass.FunctionWord))
+        {
+            return false;
+        }
+
+        var lower = c.Lower(k);
+        if (t.Is(WordClass.ProcessNoun) || WordLists.Is(Expressions.Singular(lower), WordClass.ProcessNoun))
+        {
+            return true;
+        }
+
+        if (c.Lexicon.Find(lower) is { Role: TriggerRole.Noun, Frame: FrameType.Process or FrameType.Event })
+        {
+            return true;
+        }
+
+        return lower.Length > 5 && lower.EndsWith("ing", StringComparison.Ordinal) && !t.Has(TokenFlags.Capitalized);
     }
 
     private static (string, TextRange)? Steps(SentenceContext c)
@@ -848,7 +895,7 @@ public static partial class SentenceAnalyzer
     /// <summary>"The reason is ...", "This is because ...", "That's due to ...", "The root cause was ...", "Reason: ...".</summary>
     private static TextRange? ExplainsPrevious(SentenceContext c, List<Frame> frames)
     {
-        if (c.FirstWord < 0 || frames.Exists(f => f.Type == FrameType.Decision))
+        if (c.FirstWord < 0)
         {
             return null;
         }
@@ -898,6 +945,14 @@ public static partial class SentenceAnalyzer
         }
 
         if (from < 0 || from >= c.Count)
+        {
+            return null;
+        }
+
+        // A decision made in this sentence is not explained by it; one inside the reason is ("This was because both
+        // agreed to move ..." still explains the sentence before).
+        var cueStart = c.Tokens[p].Start;
+        if (frames.Exists(f => f.Type == FrameType.Decision && f.TriggerRange.Start < cueStart))
         {
             return null;
         }

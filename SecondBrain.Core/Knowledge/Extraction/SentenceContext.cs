@@ -18,6 +18,7 @@ internal sealed class SentenceContext
         lexicon.Scan(Tokens, Matches);
         Expressions.FindTimes(text, Tokens, Times);
         Expressions.FindQuantities(text, Tokens, Times, Quantities);
+        Expressions.FindFrequencies(text, Tokens, Frequencies);
         FirstWord = Tokens.FindIndex(t => t.Kind is TokenKind.Word or TokenKind.Number);
         _timeToken = new bool[Tokens.Count + 1];
         foreach (var time in Times)
@@ -49,6 +50,30 @@ internal sealed class SentenceContext
     public List<TimeExpression> Times { get; } = [];
 
     public List<Quantity> Quantities { get; } = [];
+
+    /// <summary>Frequency expressions ("every 90 days", "twice a week"), token spans.</summary>
+    public List<(int First, int End)> Frequencies { get; } = [];
+
+    /// <summary>The frequency expression that contains token <paramref name="i"/>, if any.</summary>
+    public (int First, int End)? FrequencyAt(int i)
+    {
+        foreach (var f in Frequencies)
+        {
+            if (f.First <= i && i < f.End)
+            {
+                return f;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A frequency trigger that really is one: the generic words "every", "each" and "times" only inside a
+    /// frequency expression ("every 90 days", not "every customer").
+    /// </summary>
+    public bool IsFrequency(TokenMatch match) =>
+        Entry(match).Role == TriggerRole.Frequency && (!TriggerLexicon.IsGenericFrequency(Entry(match).Phrase) || FrequencyAt(match.First) is not null);
 
     public List<EntityMention> Mentions { get; } = [];
 
@@ -394,7 +419,7 @@ internal sealed class SentenceContext
 
             foreach (var match in Matches)
             {
-                if (match.First > i && match.First < end && Entry(match).Role == TriggerRole.Frequency)
+                if (match.First > i && match.First < end && IsFrequency(match))
                 {
                     end = match.First;
                 }

@@ -59,7 +59,9 @@ public sealed partial class TriggerLexicon
             "every monday", "every tuesday", "every wednesday", "every thursday", "every friday", "every saturday",
             "every sunday", "each day", "each week", "each month", "each quarter", "each sprint", "daily", "weekly", "biweekly", "bi-weekly", "monthly", "quarterly",
             "yearly", "annually", "hourly", "nightly", "once a week", "once a month", "twice a week", "twice a month",
-            "once a day", "twice a day", "once a quarter", "once a year"))
+            "once a day", "twice a day", "once a quarter", "once a year", "every other month", "every other day",
+            // Generic: only inside a frequency expression ("every 90 days", "each other week", "3 times a week").
+            "every", "each", "times"))
         {
             yield return e;
         }

@@ -72,7 +72,7 @@ internal readonly record struct StemInfo(int TriggerWord, short Verb)
 public sealed partial class TriggerLexicon
 {
     /// <summary>Bump when the analyser's heuristics change in a way that changes its output: it is part of <see cref="Version"/>.</summary>
-    public const int AnalyzerRevision = 1;
+    public const int AnalyzerRevision = 2;
 
     public static TriggerLexicon Default { get; } = new(DefaultEntries());
 
@@ -129,6 +129,9 @@ public sealed partial class TriggerLexicon
     }
 
     public ImmutableArray<TriggerEntry> Entries { get; }
+
+    /// <summary>"every", "each", "times": frequency triggers only inside a frequency expression ("every 90 days", "3 times a week").</summary>
+    public static bool IsGenericFrequency(string phrase) => phrase is "every" or "each" or "times";
 
     /// <summary>The distinct stems the automaton reads, in id order.</summary>
     public ImmutableArray<string> Vocabulary { get; }

@@ -43,6 +43,8 @@ internal enum WordClass : ulong
     Discourse = 1UL << 33,
     PlaceNoun = 1UL << 34,
     MeetingPlatform = 1UL << 35,
+    ProcessNoun = 1UL << 36,
+    CommonCapitalized = 1UL << 37,
 
     FunctionWord = Article | Determiner | SubjectPronoun | ObjectPronoun | Auxiliary | Copula | Negation | Preposition
         | Conjunction | Subordinator | Adverb | QuestionWord | Discourse
@@ -79,7 +81,11 @@ internal static class WordLists
         (WordClass.Honorific, ["mr", "mrs", "ms", "mx", "dr", "prof", "professor", "sir", "madam", "dame", "miss"]),
         (WordClass.OrgSuffix, ["inc", "corp", "corporation", "llc", "ltd", "limited", "gmbh", "ag", "plc", "llp", "lp", "co", "company", "group", "holdings", "partners", "associates", "bank", "foundation", "university", "institute", "labs", "technologies", "ventures", "capital", "consulting", "sa", "nv", "bv", "pty", "srl", "industries", "enterprises", "solutions", "agency", "association", "council", "commission", "authority", "department", "ministry"]),
         (WordClass.SystemHead, ["service", "platform", "pipeline", "system", "api", "database", "db", "app", "application", "tool", "server", "cluster", "repo", "repository", "dashboard", "module", "library", "sdk", "bot", "portal", "engine", "framework", "microservice", "backend", "frontend", "queue", "gateway", "endpoint", "integration", "warehouse", "datastore", "cache", "scheduler", "connector", "plugin", "extension", "website", "site"]),
-        (WordClass.ProjectWord, ["project", "initiative", "programme", "workstream", "operation", "migration"]),
+        (WordClass.ProjectWord, ["project", "initiative", "programme", "program", "workstream", "operation", "migration", "rollout", "pilot", "campaign"]),
+        // Heads of noun phrases that name something done again and again: with a frequency they make a process ("the certificate renewal happens every 90 days").
+        (WordClass.ProcessNoun, ["renewal", "refresh", "rotation", "backup", "backups", "review", "audit", "deployment", "deploy", "release", "report", "sync", "cleanup", "clean-up", "reconciliation", "rollover", "job", "task", "check", "scan", "export", "import", "update", "upgrade", "maintenance", "payroll", "restore", "snapshot", "rebuild", "retro", "standup", "stand-up", "meeting", "run", "patching", "invoicing", "billing", "digest", "newsletter", "purge", "archival", "rebalance", "recertification", "drill", "test", "tests"]),
+        // Everyday words (departments, environments, nationalities) written capitalised: not names of products or systems.
+        (WordClass.CommonCapitalized, ["finance", "sales", "marketing", "engineering", "legal", "security", "support", "ops", "devops", "operations", "product", "design", "infra", "infrastructure", "research", "compliance", "procurement", "admin", "production", "staging", "internet", "web", "email", "e-mail", "mail", "inbox", "calendar", "customer", "customers", "client", "clients", "user", "users", "team", "board", "north", "south", "east", "west", "christmas", "easter", "thanksgiving", "regards", "best", "cheers", "thanks", "thank", "sincerely", "attached", "agenda", "summary", "subject", "action", "items", "notes", "status", "appendix", "section", "chapter", "figure", "table", "step", "goal", "goals", "background", "context", "overview", "details", "questions", "answers", "glossary", "decision", "decisions", "owner", "owners", "risks", "next", "steps", "today", "everyone", "all", "folks", "team's", "wiki", "readme", "todo"]),
         (WordClass.GroupNoun, ["team", "group", "squad", "department", "committee", "board", "org", "organization", "company", "vendor", "customer", "client", "partner", "crew", "staff", "management", "leadership", "folks", "people"]),
         (WordClass.PlaceNoun, ["room", "office", "building", "floor", "hq", "headquarters", "hall", "auditorium", "campus", "cafeteria", "lobby"]),
         (WordClass.MeetingPlatform, ["zoom", "teams", "meet", "hangouts", "webex", "skype", "slack", "online", "remotely"]),

@@ -48,6 +48,12 @@ public sealed class EntityResolver(SecondBrainDbContext db, AliasCache cache)
     {
         if (await ScalarAsync("SELECT entity_id FROM knowledge_aliases WHERE tenant_id = @t AND key = @k", tenantId, name, ct) is Guid exact)
         {
+            if (name.Email is { Length: > 0 })
+            {
+                // A person first met in text or chat gets the address the first mail header gives for the same name.
+                await ExecuteAsync("UPDATE knowledge_entities SET email = @email, updated_at = now() WHERE id = @entity AND email IS NULL", tenantId, name, exact, ct);
+            }
+
             return exact;
         }
 
