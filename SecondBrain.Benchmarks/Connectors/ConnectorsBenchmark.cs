@@ -10,7 +10,7 @@ using SecondBrain.Benchmarks.Stack;
 using SecondBrain.Core.Identity;
 using SecondBrain.Core.Integrations;
 using SecondBrain.Core.Sync;
-using SecondBrain.Tests.StandIns;
+using SecondBrain.TestSupport.StandIns;
 
 namespace SecondBrain.Benchmarks.Connectors;
 
@@ -31,9 +31,9 @@ public static class ConnectorsBenchmark
         foreach (var replicas in new[] { 1, 3 })
         {
             using var gmail = new GmailStandIn();
-            await using var stack = await BenchmarkStack.StartAsync(replicas, 1, Settings(gmail.ConfigurationFor(), "Gmail"));
+            await using var stack = await SecondBrainStack.StartAsync(replicas, 1, Settings(gmail.ConfigurationFor(), "Gmail"));
             Console.WriteLine($"oauth: {replicas} Api replica(s), {flows} flows, concurrency {concurrency}...");
-            var tenants = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => SignupAsync(stack.Api[i % stack.Api.Count])));
+            var tenants = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => SignupAsync(stack.ApiAddresses[i % stack.ApiAddresses.Count])));
             await RunFlowsAsync(stack, gmail, tenants, Math.Min(100, flows), concurrency); // warm-up: JIT and pools on every replica
             var clock = Stopwatch.StartNew();
             var succeeded = await RunFlowsAsync(stack, gmail, tenants, flows, concurrency);
@@ -61,11 +61,11 @@ public static class ConnectorsBenchmark
         gmail.AddMessages(messages);
         var settings = Settings(gmail.ConfigurationFor(), "Gmail");
         settings["Integrations:Gmail:PageSize"] = "100";
-        await using var stack = await BenchmarkStack.StartAsync(1, 1, settings);
-        var tenant = await SignupAsync(stack.Api[0]);
-        await ConnectAsync(stack.Api[0], stack.Api[0], gmail, tenant.Tokens.AccessToken);
+        await using var stack = await SecondBrainStack.StartAsync(1, 1, settings);
+        var tenant = await SignupAsync(stack.ApiAddresses[0]);
+        await ConnectAsync(stack.ApiAddresses[0], stack.ApiAddresses[0], gmail, tenant.Tokens.AccessToken);
 
-        using var client = Client(stack.Api[0], tenant.Tokens.AccessToken);
+        using var client = Client(stack.ApiAddresses[0], tenant.Tokens.AccessToken);
         var commandsBefore = await stack.RedisCommandsProcessedAsync();
         var clock = Stopwatch.StartNew();
         var started = await (await client.PostAsync("api/sync/gmail", null)).Content.ReadFromJsonAsync<SyncRunResponse>(Json);
@@ -100,7 +100,7 @@ public static class ConnectorsBenchmark
         return settings;
     }
 
-    private static async Task<int> RunFlowsAsync(BenchmarkStack stack, GmailStandIn gmail, SignupResponse[] tenants, int flows, int concurrency)
+    private static async Task<int> RunFlowsAsync(SecondBrainStack stack, GmailStandIn gmail, SignupResponse[] tenants, int flows, int concurrency)
     {
         using var gate = new SemaphoreSlim(concurrency);
         var outcomes = await Task.WhenAll(Enumerable.Range(0, flows).Select(async i =>
@@ -109,7 +109,7 @@ public static class ConnectorsBenchmark
             try
             {
                 var tenant = tenants[i % tenants.Length];
-                return await ConnectAsync(stack.Api[i % stack.Api.Count], stack.Api[(i + 1) % stack.Api.Count], gmail, tenant.Tokens.AccessToken);
+                return await ConnectAsync(stack.ApiAddresses[i % stack.ApiAddresses.Count], stack.ApiAddresses[(i + 1) % stack.ApiAddresses.Count], gmail, tenant.Tokens.AccessToken);
             }
             catch (HttpRequestException)
             {

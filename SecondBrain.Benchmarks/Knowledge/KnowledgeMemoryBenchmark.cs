@@ -33,7 +33,7 @@ public static class KnowledgeMemoryBenchmark
         var documents = Directory.GetFiles(Path.Combine(corpus, "documents"));
         Console.WriteLine($"knowledge-memory: {tenants} tenants, corpus {corpus}{(enronZip is null ? "" : " + Enron sample")}");
 
-        await using var stack = await BenchmarkStack.StartAsync(1, 1, new Dictionary<string, string>
+        await using var stack = await SecondBrainStack.StartAsync(1, 1, new Dictionary<string, string>
         {
             ["Knowledge:Analysis:AnalyzeWhenSettled"] = "false" // runs are started explicitly here, one per tenant
         });
@@ -46,7 +46,7 @@ public static class KnowledgeMemoryBenchmark
         for (var tenant = 1; tenant <= tenants; tenant++)
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var session = await BenchmarkSession.SignupAsync(stack.Api[0]);
+            var session = await BenchmarkSession.SignupAsync(stack.ApiAddresses[0]);
             var client = await session.ClientAsync();
             // One run per source at a time (a second e-mail import waits for the first).
             var imports = new List<(string Source, string Name, byte[] Zip)> { ("email-archive", "mail.zip", mail), ("slack-export", "slack.zip", slack) };
@@ -96,7 +96,7 @@ public static class KnowledgeMemoryBenchmark
             ["tenants done", "documents", "entities", "gaps", "time", "worker GC heap", "worker working set"], rows, new { Results = data });
     }
 
-    private static async Task<(long Heap, long WorkingSet)> IdleWorkerHeapAsync(BenchmarkStack stack)
+    private static async Task<(long Heap, long WorkingSet)> IdleWorkerHeapAsync(SecondBrainStack stack)
     {
         long heap = long.MaxValue, workingSet = 0;
         for (var sample = 0; sample < 6; sample++)

@@ -42,8 +42,8 @@ public static class RetrievalBenchmark
         // quality runs quick but its ingestion rate meaningless.
         var keptData = arguments.Options.GetValueOrDefault("data");
         var reused = keptData is not null && Directory.Exists(Path.Combine(keptData, "redis"));
-        await using var stack = await BenchmarkStack.StartAsync(1, 1, keptDataDirectory: keptData);
-        var session = await BenchmarkSession.SignupAsync(stack.Api[0]);
+        await using var stack = await SecondBrainStack.StartAsync(1, 1, keptDataDirectory: keptData);
+        var session = await BenchmarkSession.SignupAsync(stack.ApiAddresses[0]);
         var client = await session.ClientAsync();
 
         var idToCorpus = new System.Collections.Concurrent.ConcurrentDictionary<Guid, string>();
@@ -147,7 +147,7 @@ public static class RetrievalBenchmark
         return texts.Count / clock.Elapsed.TotalSeconds;
     }
 
-    private static async Task<long> CountChunksAsync(BenchmarkStack stack)
+    private static async Task<long> CountChunksAsync(SecondBrainStack stack)
     {
         await using var connection = new Npgsql.NpgsqlConnection(stack.DatabaseConnectionString);
         await connection.OpenAsync();

@@ -36,8 +36,8 @@ public static class SearchLatencyBenchmark
     {
         var chunkCount = arguments.Options.TryGetValue("chunks", out var c) ? int.Parse(c, CultureInfo.InvariantCulture) : 100_000;
         var queryCount = arguments.Options.TryGetValue("queries", out var q) ? int.Parse(q, CultureInfo.InvariantCulture) : 200;
-        await using var stack = await BenchmarkStack.StartAsync(1, 1);
-        var session = await BenchmarkSession.SignupAsync(stack.Api[0]);
+        await using var stack = await SecondBrainStack.StartAsync(1, 1);
+        var session = await BenchmarkSession.SignupAsync(stack.ApiAddresses[0]);
         var client = await session.ClientAsync();
         var me = (await client.GetFromJsonAsync<JsonElement>("api/auth/me", Json));
         var tenantId = me.GetProperty("tenant").GetProperty("id").GetGuid();
@@ -151,7 +151,7 @@ public static class SearchLatencyBenchmark
         }
     }
 
-    private static async Task<(double L1Ms, double L2Ms)> CacheLatencyAsync(BenchmarkStack stack)
+    private static async Task<(double L1Ms, double L2Ms)> CacheLatencyAsync(SecondBrainStack stack)
     {
         using var generator = new LocalMiniLmEmbeddingGenerator();
         var options = Options.Create(new EmbeddingOptions());

@@ -65,7 +65,7 @@ public static class StartupBenchmark
 
     private static async Task<RunResult> MeasureAsync(int run, int idleSeconds)
     {
-        await using var stack = await BenchmarkStack.StartAsync(apiReplicas: 2, workerReplicas: 1);
+        await using var stack = await SecondBrainStack.StartAsync(apiReplicas: 2, workerReplicas: 1);
         await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
         // Wait for one fresh heartbeat after the idle period.
         await Task.Delay(TimeSpan.FromSeconds(4));

@@ -11,22 +11,12 @@ using Microsoft.Extensions.Options;
 using SecondBrain.Core.Integrations;
 using SecondBrain.Core.Sync;
 using SecondBrain.ServiceDefaults.Telemetry;
-using SecondBrain.Tests.StandIns;
+using SecondBrain.TestSupport;
+using SecondBrain.TestSupport.Stack;
+using SecondBrain.TestSupport.StandIns;
 using StackExchange.Redis;
 
 namespace SecondBrain.Tests.Infrastructure;
-
-/// <summary>One replica's own address, so a test decides which instance serves each request.</summary>
-public sealed record Replica(string InstanceId, Uri BaseAddress, int ProcessId)
-{
-    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(100) };
-
-    /// <summary>A client that, like a browser test harness, shows redirects instead of following them.</summary>
-    public HttpClient CreateBrowserClient() =>
-        new(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(100) };
-
-    public override string ToString() => InstanceId;
-}
 
 public sealed record OAuthFlow(string Provider, Uri AuthorizeUrl, string State);
 
@@ -37,32 +27,38 @@ public sealed record OAuthFlow(string Provider, Uri AuthorizeUrl, string State);
 /// its connection string). Each replica's own endpoint is found
 /// through the instance heartbeats in Redis.
 /// </summary>
-public sealed class SecondBrainAppFixture : IAsyncLifetime
+public class SecondBrainAppFixture : IAsyncLifetime
 {
     public const int ApiReplicaCount = 3;
     public const int WorkerReplicaCount = 2;
     public const int ProviderPageSize = 50;
     public string FrontendUrl { get; } = "http://frontend.test/integrations";
 
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "secondbrain-tests", Guid.NewGuid().ToString("N"));
-
-    public DistributedApplication App { get; private set; } = null!;
-    public IReadOnlyList<Replica> ApiReplicas { get; private set; } = [];
-    public IReadOnlyList<Replica> WorkerReplicas { get; private set; } = [];
-    public string DatabaseConnectionString { get; private set; } = "";
-    public IConnectionMultiplexer Redis { get; private set; } = null!;
-    public InstanceDirectory Instances { get; private set; } = null!;
+    public SecondBrainStack Stack { get; private set; } = null!;
+    public DistributedApplication App => Stack.App;
+    public IReadOnlyList<Replica> ApiReplicas => Stack.ApiReplicas;
+    public IReadOnlyList<Replica> WorkerReplicas => Stack.WorkerReplicas;
+    public string DatabaseConnectionString => Stack.DatabaseConnectionString;
+    public IConnectionMultiplexer Redis => Stack.Redis;
+    public InstanceDirectory Instances => Stack.Instances;
 
     public GmailStandIn Gmail { get; } = new();
     public SlackStandIn Slack { get; } = new();
     public BoxStandIn Box { get; } = new();
     public DocumentIntelligenceStandIn DocumentIntelligence { get; } = new();
 
+    /// <summary>Settings a derived fixture adds or overrides (e.g. shorter leases for fault tests).</summary>
+    protected virtual void Configure(Dictionary<string, string> settings)
+    {
+    }
+
+    /// <summary>Changes to the application model a derived fixture makes before it is built.</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_dataDirectory);
-        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-
         var settings = new Dictionary<string, string>
         {
             ["Integrations:FrontendUrl"] = FrontendUrl,
@@ -82,90 +78,15 @@ public sealed class SecondBrainAppFixture : IAsyncLifetime
             settings[$"Integrations:{section}:PageSize"] = ProviderPageSize.ToString();
         }
 
-        var args = new List<string>
+        Configure(settings);
+        Stack = await SecondBrainStack.StartAsync(new StackOptions
         {
-            "--Infra", "local",
-            "--ApiReplicas", ApiReplicaCount.ToString(),
-            "--WorkerReplicas", WorkerReplicaCount.ToString(),
-            "--DataDirectory", _dataDirectory,
-            "--Parameters:postgres-password", "test-" + Guid.NewGuid().ToString("N"),
-            "--Parameters:jwt-signing-key", "test-signing-key-" + Guid.NewGuid().ToString("N")
-        };
-        foreach (var (key, value) in settings)
-        {
-            args.Add($"--{key}");
-            args.Add(value);
-        }
-
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.SecondBrain_AppHost>(
-            args.ToArray(),
-            (options, _) => options.DisableDashboard = true,
-            startup.Token);
-        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)
-            .AddFilter("Aspire.Hosting", LogLevel.Error)
-            .AddFilter("SecondBrain.AppHost.Resources", LogLevel.Warning)
-            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
-
-        App = await builder.BuildAsync(startup.Token);
-        await App.StartAsync(startup.Token);
-
-        await App.ResourceNotifications.WaitForResourceHealthyAsync("redis", startup.Token);
-        await App.ResourceNotifications.WaitForResourceHealthyAsync("postgres", startup.Token);
-
-        var redisConnection = await App.GetConnectionStringAsync("redis", startup.Token)
-            ?? throw new InvalidOperationException("The AppHost exposes no redis connection string.");
-        DatabaseConnectionString = await App.GetConnectionStringAsync("postgres", startup.Token)
-            ?? throw new InvalidOperationException("The AppHost exposes no postgres connection string.");
-        Redis = await ConnectionMultiplexer.ConnectAsync(redisConnection);
-        Instances = new InstanceDirectory(Redis, Options.Create(new InstanceTelemetryOptions()));
-
-        await WaitForReplicasAsync(startup.Token);
-    }
-
-    private async Task WaitForReplicasAsync(CancellationToken cancellationToken)
-    {
-        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        while (true)
-        {
-            var live = await Instances.ListAsync(cancellationToken);
-            var api = ToReplicas(live, "api");
-            var workers = ToReplicas(live, "worker");
-            if (api.Count >= ApiReplicaCount && workers.Count >= WorkerReplicaCount
-                && await AllHealthyAsync(probe, api.Concat(workers), cancellationToken))
-            {
-                ApiReplicas = api;
-                WorkerReplicas = workers;
-                return;
-            }
-
-            await Task.Delay(500, cancellationToken);
-        }
-    }
-
-    private static List<Replica> ToReplicas(IEnumerable<InstanceHeartbeat> instances, string service) =>
-        instances.Where(i => i.Service == service && i.Addresses.Count > 0)
-            .Select(i => new Replica(i.InstanceId, new Uri(i.Addresses[0].Replace("://+", "://localhost", StringComparison.Ordinal).TrimEnd('/') + "/"), i.ProcessId))
-            .ToList();
-
-    private static async Task<bool> AllHealthyAsync(HttpClient probe, IEnumerable<Replica> replicas, CancellationToken cancellationToken)
-    {
-        foreach (var replica in replicas)
-        {
-            try
-            {
-                using var response = await probe.GetAsync(new Uri(replica.BaseAddress, "health"), cancellationToken);
-                if (!response.IsSuccessStatusCode)
-                {
-                    return false;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }
-
-        return true;
+            ApiReplicas = ApiReplicaCount,
+            WorkerReplicas = WorkerReplicaCount,
+            Settings = settings,
+            Configure = Configure,
+            StartTimeout = TimeSpan.FromMinutes(4)
+        });
     }
 
     public Replica Api(int index) => ApiReplicas[((index % ApiReplicas.Count) + ApiReplicas.Count) % ApiReplicas.Count];
@@ -256,25 +177,15 @@ public sealed class SecondBrainAppFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        Redis?.Dispose();
-        if (App is not null)
+        if (Stack is not null)
         {
-            await App.StopAsync();
-            await App.DisposeAsync();
+            await Stack.DisposeAsync();
         }
 
         Gmail.Dispose();
         Slack.Dispose();
         Box.Dispose();
         DocumentIntelligence.Dispose();
-        try
-        {
-            Directory.Delete(_dataDirectory, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A server may still be flushing; the temp directory is cleaned by the OS eventually.
-        }
     }
 }
 

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 using SecondBrain.Core.Integrations;
 using SecondBrain.Core.Integrations.Box;
 using SecondBrain.Core.Sync;
-using SecondBrain.Tests.StandIns;
+using SecondBrain.TestSupport.StandIns;
 
 namespace SecondBrain.Tests.Unit.Integrations;
 

@@ -10,7 +10,7 @@ using SecondBrain.Core.Integrations;
 using SecondBrain.Core.Integrations.Email;
 using SecondBrain.Core.Integrations.Gmail;
 using SecondBrain.Core.Sync;
-using SecondBrain.Tests.StandIns;
+using SecondBrain.TestSupport.StandIns;
 
 namespace SecondBrain.Tests.Unit.Integrations;
 

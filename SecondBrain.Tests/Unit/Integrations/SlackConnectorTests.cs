@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 using SecondBrain.Core.Integrations;
 using SecondBrain.Core.Integrations.Slack;
 using SecondBrain.Core.Sync;
-using SecondBrain.Tests.StandIns;
+using SecondBrain.TestSupport.StandIns;
 using StackExchange.Redis;
 
 using SecondBrain.Tests.Infrastructure;

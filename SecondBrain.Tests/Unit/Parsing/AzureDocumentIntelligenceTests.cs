@@ -6,7 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SecondBrain.Core.Ingestion;
 using SecondBrain.Core.Ingestion.Parsing;
-using SecondBrain.Tests.StandIns;
+using SecondBrain.TestSupport.StandIns;
 using UglyToad.PdfPig.Content;
 using UglyToad.PdfPig.Core;
 using UglyToad.PdfPig.Writer;

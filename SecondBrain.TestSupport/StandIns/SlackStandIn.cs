@@ -12,7 +12,7 @@ using WireMock.Server;
 using WireMock.Types;
 using WireMock.Util;
 
-namespace SecondBrain.Tests.StandIns;
+namespace SecondBrain.TestSupport.StandIns;
 
 /// <summary>
 /// A Slack workspace on a local port speaking the real Web API shapes: <c>POST /api/oauth.v2.access</c> (codes and

@@ -13,7 +13,7 @@ using WireMock.Settings;
 using WireMock.Types;
 using WireMock.Util;
 
-namespace SecondBrain.Tests.StandIns;
+namespace SecondBrain.TestSupport.StandIns;
 
 /// <summary>
 /// Google's OAuth endpoints and the Gmail REST API (the parts the connector uses) on a local WireMock server, with a

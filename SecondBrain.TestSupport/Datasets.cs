@@ -1,6 +1,6 @@
 using System.IO.Compression;
 
-namespace SecondBrain.Tests.Infrastructure;
+namespace SecondBrain.TestSupport;
 
 /// <summary>
 /// The shared real-world datasets (../shared/datasets): found through SECONDBRAIN_DATASETS or by walking up from the
@@ -45,17 +45,5 @@ public static class Datasets
         }
 
         return buffer.ToArray();
-    }
-}
-
-/// <summary>A fact that needs ../shared/datasets: skipped, saying why, when they are absent.</summary>
-public sealed class DatasetFactAttribute : FactAttribute
-{
-    public DatasetFactAttribute()
-    {
-        if (Datasets.Root is null)
-        {
-            Skip = "The shared datasets are not here (../shared/datasets or SECONDBRAIN_DATASETS); this test needs real data.";
-        }
     }
 }

@@ -9,7 +9,7 @@ using WireMock.Server;
 using WireMock.Types;
 using WireMock.Util;
 
-namespace SecondBrain.Tests.StandIns;
+namespace SecondBrain.TestSupport.StandIns;
 
 /// <summary>
 /// An Azure Document Intelligence stand-in on WireMock.Net speaking the REST API (2024-11-30) the client uses:

@@ -11,7 +11,7 @@ using WireMock.Server;
 using WireMock.Types;
 using WireMock.Util;
 
-namespace SecondBrain.Tests.StandIns;
+namespace SecondBrain.TestSupport.StandIns;
 
 /// <summary>
 /// A Box stand-in on WireMock.Net speaking the parts of the Box API the connector uses, with Box's behaviours that
