@@ -26,8 +26,11 @@ public static class SecondBrainCoreExtensions
         var connectionString = builder.Configuration.GetConnectionString(SecondBrainDatabase.ConnectionName)
             ?? throw new InvalidOperationException(
                 $"ConnectionStrings:{SecondBrainDatabase.ConnectionName} is not set. Start SecondBrain through the AppHost, or set it.");
-        services.AddDbContext<SecondBrainDbContext>(options => SecondBrainDatabase.Configure(options, connectionString));
-        builder.EnrichNpgsqlDbContext<SecondBrainDbContext>();
+        var dataSource = SecondBrainDatabase.CreateDataSource(connectionString);
+        services.AddSingleton(dataSource);
+        services.AddDbContext<SecondBrainDbContext>(options => SecondBrainDatabase.Configure(options, dataSource));
+        // Our own bounded retry (SecondBrainDatabase) replaces Aspire's, which retries for up to a minute.
+        builder.EnrichNpgsqlDbContext<SecondBrainDbContext>(settings => settings.DisableRetry = true);
         services.AddSingleton<DatabaseMigrator>();
 
         // One key ring for every instance, durable in Postgres: what one instance protects, any other can read.

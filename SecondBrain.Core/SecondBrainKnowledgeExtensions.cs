@@ -27,6 +27,7 @@ public static class SecondBrainKnowledgeExtensions
         // Tenant-level analysis and gaps: the Api starts runs and serves gaps, the Worker's processor runs them.
         services.AddOptions<KnowledgeAnalysisOptions>().BindConfiguration(KnowledgeAnalysisOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<KnowledgeAnalysisService>();
+        services.AddScoped<TenantAnalyzer>();
         services.AddScoped<GapWriter>();
         services.AddScoped<GapService>();
         return builder;

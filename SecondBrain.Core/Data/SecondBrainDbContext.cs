@@ -49,6 +49,9 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
     /// <summary>Read by the query filters on every query; <see cref="Guid.Empty"/> (matches nothing) without a tenant.</summary>
     private Guid CurrentTenantId => tenant.TenantId ?? Guid.Empty;
 
+    /// <summary>The tenant of this unit of work, for raw SQL (<see cref="TenantSql"/>); null outside a tenant.</summary>
+    internal Guid? ScopedTenantId => tenant.TenantId;
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<Tenant>(e =>
@@ -107,9 +110,9 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
                 .HasDatabaseName("ux_sync_runs_one_active");
             e.HasIndex(r => new { r.Status, r.CreatedAt });
             e.HasIndex(r => new { r.TenantId, r.CreatedAt });
-            // A worker commits a page only while it still holds the lease: if another worker reclaimed the run,
-            // the checkpoint update matches no row and the whole page transaction rolls back.
-            e.Property(r => r.LeaseOwner).IsConcurrencyToken();
+            // A worker commits a page only while it still holds the lease: if another worker (or this one, again)
+            // reclaimed the run, the checkpoint update matches no row and the whole page transaction rolls back.
+            e.Property(r => r.LeaseToken).IsConcurrencyToken();
         });
 
         modelBuilder.Entity<SyncFailedItem>(e =>
@@ -143,6 +146,8 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
             e.HasIndex("SearchVector").HasMethod("GIN");
             e.HasIndex(c => new { c.TenantId, c.DocumentId });
             e.HasIndex(c => new { c.TenantId, c.Source });
+            // A document version has one chunk per position: a duplicate write fails instead of doubling the document.
+            e.HasIndex(c => new { c.DocumentId, c.DocumentVersion, c.Position }).IsUnique();
         });
 
         modelBuilder.Entity<GlossaryEntry>(e =>

@@ -55,6 +55,12 @@ public sealed class IngestionJob : ITenantOwned
     public DateTimeOffset EnqueuedAt { get; set; } = DateTimeOffset.UtcNow;
     public string? LeaseOwner { get; set; }
     public DateTimeOffset? LeaseExpiresAt { get; set; }
+
+    /// <summary>New for every claim: the write that completes the job checks it (a fenced write).</summary>
+    public Guid? LeaseToken { get; set; }
+
+    /// <summary>Not claimed before this instant (backoff after a failed attempt).</summary>
+    public DateTimeOffset? NotBefore { get; set; }
     public int Attempts { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
     public string? Error { get; set; }

@@ -99,6 +99,12 @@ public sealed class KnowledgeAnalysisRun : ITenantOwned
     public DateTimeOffset UpdatedAt { get; set; } = DateTimeOffset.UtcNow;
     public string? LeaseOwner { get; set; }
     public DateTimeOffset? LeaseExpiresAt { get; set; }
+
+    /// <summary>New for every claim: stage and final writes check it, so a run taken over cannot report.</summary>
+    public Guid? LeaseToken { get; set; }
+
+    /// <summary>Not claimed before this instant (backoff after a failed attempt).</summary>
+    public DateTimeOffset? NotBefore { get; set; }
     public int Attempts { get; set; }
 
     /// <summary>Documents extracted after this instant are what the run re-examines (the previous run's watermark).</summary>

@@ -126,6 +126,9 @@ public sealed class KnowledgeClaim : ITenantOwned
 public static class DocumentKnowledgeStatuses
 {
     public const string Queued = "queued";
+
+    /// <summary>Claimed by a worker (leased); goes back to queued if the worker lets go or dies.</summary>
+    public const string Running = "running";
     public const string Extracted = "extracted";
     public const string Failed = "failed";
 }
@@ -151,6 +154,12 @@ public sealed class DocumentKnowledge : ITenantOwned
     public DateTimeOffset? ExtractedAt { get; set; }
     public string? LeaseOwner { get; set; }
     public DateTimeOffset? LeaseExpiresAt { get; set; }
+
+    /// <summary>New for every claim: the extraction's transaction checks it (a fenced write).</summary>
+    public Guid? LeaseToken { get; set; }
+
+    /// <summary>Not claimed before this instant (backoff after a failed attempt).</summary>
+    public DateTimeOffset? NotBefore { get; set; }
     public int Attempts { get; set; }
     public string? Error { get; set; }
 }

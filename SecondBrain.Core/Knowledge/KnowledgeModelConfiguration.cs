@@ -116,7 +116,7 @@ internal static class KnowledgeModelConfiguration
             e.Property(x => x.Trigger).HasMaxLength(30);
             e.Property(x => x.Stage).HasMaxLength(40);
             e.Property(x => x.ErrorCode).HasMaxLength(60);
-            e.Property(x => x.LeaseOwner).IsConcurrencyToken();
+            e.Property(x => x.LeaseToken).IsConcurrencyToken();
             e.HasIndex(x => new { x.Status, x.CreatedAt });
             e.HasIndex(x => new { x.TenantId, x.CreatedAt });
             // One queued or running analysis per tenant: a second request joins the first.

@@ -24,7 +24,7 @@ public sealed partial class KnowledgeWriter(
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task<string> ExtractAsync(Guid documentId, int version, string leaseOwner, CancellationToken ct)
+    public async Task<string> ExtractAsync(Guid documentId, int version, Guid leaseToken, CancellationToken ct)
     {
         var strategy = db.Database.CreateExecutionStrategy();
         return await strategy.ExecuteAsync(async token =>
@@ -33,7 +33,8 @@ public sealed partial class KnowledgeWriter(
             await using var transaction = await db.Database.BeginTransactionAsync(token);
             await LockStateAsync(documentId, token);
             var state = await db.DocumentKnowledge.FirstOrDefaultAsync(k => k.DocumentId == documentId, token);
-            if (state is null || state.DocumentVersion != version || state.Status != DocumentKnowledgeStatuses.Queued || state.LeaseOwner != leaseOwner)
+            // Fenced: only the claim that still holds the row writes; a worker whose lease was taken over writes nothing.
+            if (state is null || state.DocumentVersion != version || state.Status != DocumentKnowledgeStatuses.Running || state.LeaseToken != leaseToken)
             {
                 return "superseded";
             }
@@ -61,6 +62,7 @@ public sealed partial class KnowledgeWriter(
             state.ExtractedAt = time.GetUtcNow();
             state.LeaseOwner = null;
             state.LeaseExpiresAt = null;
+            state.LeaseToken = null;
             state.Error = null;
             await db.SaveChangesAsync(token);
             await transaction.CommitAsync(token);

@@ -34,6 +34,9 @@ public sealed class SyncRun : ITenantOwned
 
     public string? LeaseOwner { get; set; }
     public DateTimeOffset? LeaseExpiresAt { get; set; }
+
+    /// <summary>New for every claim: the write that completes the work checks it, so a worker whose lease was taken over cannot commit.</summary>
+    public Guid? LeaseToken { get; set; }
     public DateTimeOffset? HeartbeatAt { get; set; }
     public DateTimeOffset? NotBefore { get; set; }
     public int Attempts { get; set; }

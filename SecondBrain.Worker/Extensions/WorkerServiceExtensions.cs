@@ -3,6 +3,7 @@ using SecondBrain.Core.Knowledge.Analysis;
 using SecondBrain.Core.Ingestion;
 using SecondBrain.Core.Sync;
 using SecondBrain.Core.Demo;
+using SecondBrain.Worker.Processors;
 
 namespace Microsoft.Extensions.Hosting;
 

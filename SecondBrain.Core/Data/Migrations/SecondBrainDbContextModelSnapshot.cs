@@ -281,6 +281,14 @@ namespace SecondBrain.Core.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("lease_owner");
 
+                    b.Property<Guid?>("LeaseToken")
+                        .HasColumnType("uuid")
+                        .HasColumnName("lease_token");
+
+                    b.Property<DateTimeOffset?>("NotBefore")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("not_before");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasColumnType("text")
@@ -375,6 +383,10 @@ namespace SecondBrain.Core.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
+
+                    b.Property<long>("CorpusVersion")
+                        .HasColumnType("bigint")
+                        .HasColumnName("corpus_version");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
@@ -596,10 +608,18 @@ namespace SecondBrain.Core.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("lease_owner");
 
+                    b.Property<Guid?>("LeaseToken")
+                        .HasColumnType("uuid")
+                        .HasColumnName("lease_token");
+
                     b.Property<string>("LexiconVersion")
                         .HasMaxLength(80)
                         .HasColumnType("character varying(80)")
                         .HasColumnName("lexicon_version");
+
+                    b.Property<DateTimeOffset?>("NotBefore")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("not_before");
 
                     b.Property<string>("PendingText")
                         .HasColumnType("text")
@@ -850,9 +870,17 @@ namespace SecondBrain.Core.Data.Migrations
                         .HasColumnName("lease_expires_at");
 
                     b.Property<string>("LeaseOwner")
-                        .IsConcurrencyToken()
                         .HasColumnType("text")
                         .HasColumnName("lease_owner");
+
+                    b.Property<Guid?>("LeaseToken")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uuid")
+                        .HasColumnName("lease_token");
+
+                    b.Property<DateTimeOffset?>("NotBefore")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("not_before");
 
                     b.Property<Guid?>("RequestedByUserId")
                         .HasColumnType("uuid")
@@ -1367,6 +1395,10 @@ namespace SecondBrain.Core.Data.Migrations
                     b.HasIndex("TenantId", "Source")
                         .HasDatabaseName("ix_chunks_tenant_id_source");
 
+                    b.HasIndex("DocumentId", "DocumentVersion", "Position")
+                        .IsUnique()
+                        .HasDatabaseName("ix_chunks_document_id_document_version_position");
+
                     b.ToTable("chunks", (string)null);
                 });
 
@@ -1506,9 +1538,13 @@ namespace SecondBrain.Core.Data.Migrations
                         .HasColumnName("lease_expires_at");
 
                     b.Property<string>("LeaseOwner")
-                        .IsConcurrencyToken()
                         .HasColumnType("text")
                         .HasColumnName("lease_owner");
+
+                    b.Property<Guid?>("LeaseToken")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uuid")
+                        .HasColumnName("lease_token");
 
                     b.Property<string>("NextSyncState")
                         .HasColumnType("text")

@@ -203,7 +203,7 @@ public sealed class GapService(SecondBrainDbContext db, TenantContext tenant, Do
             Complete(byStatus, GapStatuses.All),
             resolved,
             knowledge.GetValueOrDefault(DocumentKnowledgeStatuses.Extracted),
-            knowledge.GetValueOrDefault(DocumentKnowledgeStatuses.Queued),
+            knowledge.GetValueOrDefault(DocumentKnowledgeStatuses.Queued) + knowledge.GetValueOrDefault(DocumentKnowledgeStatuses.Running),
             knowledge.GetValueOrDefault(DocumentKnowledgeStatuses.Failed),
             lastRun is null ? null : KnowledgeAnalysisRunResponse.From(lastRun));
     }

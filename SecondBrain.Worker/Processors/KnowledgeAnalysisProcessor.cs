@@ -1,3 +1,5 @@
+using SecondBrain.Core.Knowledge;
+using SecondBrain.Core.Knowledge.Analysis;
 using System.Diagnostics;
 using Medallion.Threading.Redis;
 using Microsoft.EntityFrameworkCore;
@@ -11,7 +13,7 @@ using SecondBrain.Core.Tenancy;
 using SecondBrain.ServiceDefaults.Telemetry;
 using StackExchange.Redis;
 
-namespace SecondBrain.Core.Knowledge.Analysis;
+namespace SecondBrain.Worker.Processors;
 
 /// <summary>
 /// The Worker's analysis loop. It queues a run by itself for each tenant whose ingestion has settled (nothing left
@@ -110,7 +112,7 @@ public sealed class KnowledgeAnalysisProcessor(
             WHERE l.newest IS NOT NULL AND l.newest < now() - @settle
               AND l.newest > coalesce((SELECT max(r.watermark) FROM knowledge_analysis_runs r WHERE r.tenant_id = t.id AND r.status = 'succeeded'), '-infinity'::timestamptz)
               AND NOT EXISTS (SELECT 1 FROM knowledge_analysis_runs r WHERE r.tenant_id = t.id AND (r.status IN ('queued', 'running') OR r.created_at >= l.newest))
-              AND NOT EXISTS (SELECT 1 FROM document_knowledge k WHERE k.tenant_id = t.id AND k.status = 'queued')
+              AND NOT EXISTS (SELECT 1 FROM document_knowledge k WHERE k.tenant_id = t.id AND k.status IN ('queued', 'running'))
               AND NOT EXISTS (SELECT 1 FROM ingestion_jobs j WHERE j.tenant_id = t.id AND j.status IN ('queued', 'running'))
               AND NOT EXISTS (SELECT 1 FROM sync_runs s WHERE s.tenant_id = t.id AND s.status IN ('queued', 'running'))
             ON CONFLICT DO NOTHING
@@ -133,7 +135,7 @@ public sealed class KnowledgeAnalysisProcessor(
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand("""
             UPDATE knowledge_analysis_runs
-               SET status = 'running', lease_owner = @owner, lease_expires_at = now() + @lease, attempts = attempts + 1,
+               SET status = 'running', lease_owner = @owner, lease_token = gen_random_uuid(), lease_expires_at = now() + @lease, attempts = attempts + 1,
                    started_at = coalesce(started_at, now()), updated_at = now()
              WHERE id = (SELECT id FROM knowledge_analysis_runs
                           WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < now())
@@ -182,7 +184,7 @@ public sealed class KnowledgeAnalysisProcessor(
 
             using var work = CancellationTokenSource.CreateLinkedTokenSource(cts.Token, handle.HandleLostToken);
             var clock = Stopwatch.StartNew();
-            await AnalyzeAsync(scope.ServiceProvider, db, run, work.Token);
+            await scope.ServiceProvider.GetRequiredService<TenantAnalyzer>().AnalyzeAsync(run, (stage, ct) => StageAsync(db, run, stage, ct), work.Token);
             logger.LogInformation(
                 "Knowledge analysis {RunId} of tenant {TenantId}: {Documents} documents examined, {Opened} gaps opened, {Updated} updated, {Resolved} resolved in {Elapsed} ms",
                 runId, tenantId, run.DocumentsExamined, run.GapsOpened, run.GapsUpdated, run.GapsResolved, clock.ElapsedMilliseconds);
@@ -213,78 +215,6 @@ public sealed class KnowledgeAnalysisProcessor(
             await cts.CancelAsync();
             await heartbeat;
         }
-    }
-
-    /// <summary>
-    /// One run: the changed documents are those extracted after the previous successful run's watermark (less an
-    /// overlap for late commits); the detectors run one after another, each upserting its gaps and resolving the
-    /// ones it re-examined but no longer finds.
-    /// </summary>
-    private async Task AnalyzeAsync(IServiceProvider services, SecondBrainDbContext db, KnowledgeAnalysisRun run, CancellationToken ct)
-    {
-        var settings = options.Value;
-        var previous = await db.KnowledgeAnalysisRuns.AsNoTracking()
-            .Where(r => r.Status == AnalysisRunStatuses.Succeeded && r.Watermark != null)
-            .OrderByDescending(r => r.Watermark)
-            .Select(r => r.Watermark)
-            .FirstOrDefaultAsync(ct);
-        // Read before detecting: whatever is extracted while the run works is newer, and the next run sees it.
-        var watermark = await db.DocumentKnowledge.AsNoTracking()
-            .Where(k => k.Status == DocumentKnowledgeStatuses.Extracted)
-            .MaxAsync(k => k.ExtractedAt, ct);
-        var since = previous is { } p ? p - settings.WatermarkOverlap : (DateTimeOffset?)null;
-
-        var probe = new GapDetectors(db, settings, new AnalysisScope(run.TenantId, since, []));
-        var dead = await probe.DeadEvidenceAsync(ct);
-        var extra = dead.SelectMany(d => d.LiveDocuments).Distinct().Take(2000).ToList();
-        var detectors = new GapDetectors(db, settings, new AnalysisScope(run.TenantId, since, extra));
-        var store = ActivatorUtilities.CreateInstance<GapStore>(services);
-
-        run.Since = since;
-        run.Watermark = watermark;
-        run.DocumentsExamined = await detectors.CountChangedAsync(ct);
-        await StageAsync(db, run, "detecting", ct);
-
-        var found = new List<string>();
-        async Task StoreAsync(DetectorResult result, string? scopeSql)
-        {
-            await StageAsync(db, run, result.Type, ct);
-            if (result.Type is not (GapTypes.BusFactor or GapTypes.UndefinedTerm))
-            {
-                result = await detectors.LinkEntitiesAsync(result, ct);
-            }
-
-            var (opened, updated) = await store.UpsertAsync(run.Id, result.Candidates, ct);
-            run.GapsOpened += opened;
-            run.GapsUpdated += updated;
-            var fingerprints = result.Candidates.Select(c => c.Fingerprint).ToList();
-            found.AddRange(fingerprints);
-            if (result.Capped)
-            {
-                // Candidates were cut at the cap: an open gap beyond it is not "no longer found".
-                logger.LogInformation("Analysis {RunId}: {Type} hit the cap of {Cap} candidates", run.Id, result.Type, settings.MaxCandidatesPerType);
-                return;
-            }
-
-            run.GapsResolved += scopeSql is null
-                ? await detectors.ResolveChangedDocumentsAsync(result.Type, run.Id, fingerprints, ct)
-                : await detectors.ResolveScopeAsync(result.Type, scopeSql, run.Id, fingerprints, ct);
-        }
-
-        await StoreAsync(await detectors.MissingRationaleAsync(ct), null);
-        await StoreAsync(await detectors.MissingOwnerAsync(ct), null);
-        await StoreAsync(await detectors.MissingTimeAsync(ct), null);
-        await StoreAsync(await detectors.UnansweredQuestionsAsync(ct), null);
-        var (contradictions, contradictionScope) = await detectors.ContradictionsAsync(ct);
-        await StoreAsync(contradictions, contradictionScope);
-        var (terms, termScope) = await detectors.UndefinedTermsAsync(ct);
-        await StoreAsync(terms, termScope);
-        var (singleSource, singleSourceScope) = await detectors.SingleSourceAsync(ct);
-        await StoreAsync(singleSource, singleSourceScope);
-        var (busFactor, busFactorScope) = await detectors.BusFactorAsync(ct);
-        await StoreAsync(busFactor, busFactorScope);
-
-        run.GapsResolved += await detectors.ResolveDeadAsync(dead.Select(d => d.Fingerprint).ToList(), run.Id, found, ct);
     }
 
     private async Task StageAsync(SecondBrainDbContext db, KnowledgeAnalysisRun run, string stage, CancellationToken ct)

@@ -1,3 +1,4 @@
+using SecondBrain.Core.Knowledge;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,22 +10,7 @@ using SecondBrain.Core.Data;
 using SecondBrain.Core.Tenancy;
 using SecondBrain.ServiceDefaults.Telemetry;
 
-namespace SecondBrain.Core.Knowledge;
-
-public sealed class KnowledgeExtractionOptions
-{
-    public const string SectionName = "Knowledge:Extraction";
-
-    [Range(1, 500)]
-    public int BatchSize { get; set; } = 20;
-
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
-
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
-
-    [Range(1, 50)]
-    public int MaxAttempts { get; set; } = 5;
-}
+namespace SecondBrain.Worker.Processors;
 
 /// <summary>
 /// The Worker's extraction loop over <c>document_knowledge</c> rows that ingestion queued: claims a batch (FOR UPDATE
@@ -37,7 +23,7 @@ public sealed class KnowledgeExtractionProcessor(
     IOptions<KnowledgeExtractionOptions> options,
     ILogger<KnowledgeExtractionProcessor> logger) : BackgroundService
 {
-    private sealed record Claimed(Guid DocumentId, Guid TenantId, int DocumentVersion, int Attempts);
+    private sealed record Claimed(Guid DocumentId, Guid TenantId, int DocumentVersion, int Attempts, Guid LeaseToken);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -75,24 +61,27 @@ public sealed class KnowledgeExtractionProcessor(
         var db = scope.ServiceProvider.GetRequiredService<SecondBrainDbContext>();
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         await connection.OpenAsync(ct);
+        var token = Guid.NewGuid();
         await using var command = new NpgsqlCommand("""
             UPDATE document_knowledge
-               SET lease_owner = @owner, lease_expires_at = now() + @lease, attempts = attempts + 1
+               SET status = 'running', lease_owner = @owner, lease_token = @token, lease_expires_at = now() + @lease, attempts = attempts + 1
              WHERE document_id IN (SELECT document_id FROM document_knowledge
-                                    WHERE status = 'queued' AND (lease_expires_at IS NULL OR lease_expires_at < now())
+                                    WHERE (status = 'queued' AND (not_before IS NULL OR not_before <= now()))
+                                       OR (status = 'running' AND lease_expires_at < now())
                                     ORDER BY queued_at
                                     FOR UPDATE SKIP LOCKED
                                     LIMIT @batch)
-            RETURNING document_id, tenant_id, document_version, attempts
+            RETURNING document_id, tenant_id, document_version, attempts, lease_token
             """, connection);
         command.Parameters.AddWithValue("owner", instance.InstanceId);
+        command.Parameters.AddWithValue("token", token);
         command.Parameters.AddWithValue("lease", options.Value.LeaseDuration);
         command.Parameters.AddWithValue("batch", options.Value.BatchSize);
         var claimed = new List<Claimed>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            claimed.Add(new Claimed(reader.GetGuid(0), reader.GetGuid(1), reader.GetInt32(2), reader.GetInt32(3)));
+            claimed.Add(new Claimed(reader.GetGuid(0), reader.GetGuid(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetGuid(4)));
         }
 
         return claimed;
@@ -112,7 +101,7 @@ public sealed class KnowledgeExtractionProcessor(
         try
         {
             var writer = scope.ServiceProvider.GetRequiredService<KnowledgeWriter>();
-            var written = await writer.ExtractAsync(item.DocumentId, item.DocumentVersion, instance.InstanceId, ct);
+            var written = await writer.ExtractAsync(item.DocumentId, item.DocumentVersion, item.LeaseToken, ct);
             logger.LogDebug("Extracted document {DocumentId} of tenant {TenantId}: {Outcome}", item.DocumentId, item.TenantId, written);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -127,7 +116,7 @@ public sealed class KnowledgeExtractionProcessor(
 
     private static Task MarkFailedAsync(SecondBrainDbContext db, Claimed item, string reason, CancellationToken ct) =>
         db.DocumentKnowledge
-            .Where(k => k.DocumentId == item.DocumentId && k.DocumentVersion == item.DocumentVersion && k.Status == DocumentKnowledgeStatuses.Queued)
+            .Where(k => k.DocumentId == item.DocumentId && k.DocumentVersion == item.DocumentVersion && k.Status == DocumentKnowledgeStatuses.Running)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(k => k.Status, DocumentKnowledgeStatuses.Failed)
                 .SetProperty(k => k.Error, reason)

@@ -1,3 +1,4 @@
+using SecondBrain.Core.Sync;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
@@ -13,7 +14,7 @@ using SecondBrain.Core.Tenancy;
 using SecondBrain.ServiceDefaults.Telemetry;
 using StackExchange.Redis;
 
-namespace SecondBrain.Core.Sync;
+namespace SecondBrain.Worker.Processors;
 
 /// <summary>
 /// The Worker's sync loop: claims runs from the <c>sync_runs</c> table (FOR UPDATE SKIP LOCKED), executes up to
@@ -123,7 +124,7 @@ public sealed class SyncRunProcessor(
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand("""
             UPDATE sync_runs
-               SET status = 'running', lease_owner = @owner, lease_expires_at = now() + @lease, heartbeat_at = now(),
+               SET status = 'running', lease_owner = @owner, lease_token = gen_random_uuid(), lease_expires_at = now() + @lease, heartbeat_at = now(),
                    attempts = attempts + 1, started_at = COALESCE(started_at, now()), updated_at = now(), not_before = NULL
              WHERE id = (SELECT id FROM sync_runs
                           WHERE (status = 'queued' AND (not_before IS NULL OR not_before <= now()))

@@ -1,3 +1,4 @@
+using SecondBrain.Core.Ingestion;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,7 +16,7 @@ using SecondBrain.Core.Tenancy;
 using SecondBrain.ServiceDefaults.Telemetry;
 using StackExchange.Redis;
 
-namespace SecondBrain.Core.Ingestion;
+namespace SecondBrain.Worker.Processors;
 
 /// <summary>
 /// The Worker's ingestion loop over the durable <c>ingestion_jobs</c> queue: claims a batch (FOR UPDATE SKIP LOCKED,

@@ -1,0 +1,92 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SecondBrain.Core.Data;
+
+namespace SecondBrain.Core.Knowledge.Analysis;
+
+/// <summary>
+/// One tenant's analysis: which documents changed since the previous run, then every gap detector in turn, each
+/// upserting its gaps and resolving the ones it re-examined but no longer finds. The Worker's processor leases the
+/// run and calls this; nothing here knows about leases.
+/// </summary>
+public sealed class TenantAnalyzer(
+    SecondBrainDbContext db,
+    IOptions<KnowledgeAnalysisOptions> options,
+    IServiceProvider services,
+    ILogger<TenantAnalyzer> logger)
+{
+    /// <summary>
+    /// One run: the changed documents are those extracted after the previous successful run's watermark (less an
+    /// overlap for late commits); the detectors run one after another, each upserting its gaps and resolving the
+    /// ones it re-examined but no longer finds.
+    /// </summary>
+    public async Task AnalyzeAsync(KnowledgeAnalysisRun run, Func<string, CancellationToken, Task> reportStage, CancellationToken ct)
+    {
+        var settings = options.Value;
+        var previous = await db.KnowledgeAnalysisRuns.AsNoTracking()
+            .Where(r => r.Status == AnalysisRunStatuses.Succeeded && r.Watermark != null)
+            .OrderByDescending(r => r.Watermark)
+            .Select(r => r.Watermark)
+            .FirstOrDefaultAsync(ct);
+        // Read before detecting: whatever is extracted while the run works is newer, and the next run sees it.
+        var watermark = await db.DocumentKnowledge.AsNoTracking()
+            .Where(k => k.Status == DocumentKnowledgeStatuses.Extracted)
+            .MaxAsync(k => k.ExtractedAt, ct);
+        var since = previous is { } p ? p - settings.WatermarkOverlap : (DateTimeOffset?)null;
+
+        var probe = new GapDetectors(db, settings, new AnalysisScope(run.TenantId, since, []));
+        var dead = await probe.DeadEvidenceAsync(ct);
+        var extra = dead.SelectMany(d => d.LiveDocuments).Distinct().Take(2000).ToList();
+        var detectors = new GapDetectors(db, settings, new AnalysisScope(run.TenantId, since, extra));
+        var store = ActivatorUtilities.CreateInstance<GapStore>(services);
+
+        run.Since = since;
+        run.Watermark = watermark;
+        run.DocumentsExamined = await detectors.CountChangedAsync(ct);
+        await reportStage("detecting", ct);
+
+        var found = new List<string>();
+        async Task StoreAsync(DetectorResult result, string? scopeSql)
+        {
+            await reportStage(result.Type, ct);
+            if (result.Type is not (GapTypes.BusFactor or GapTypes.UndefinedTerm))
+            {
+                result = await detectors.LinkEntitiesAsync(result, ct);
+            }
+
+            var (opened, updated) = await store.UpsertAsync(run.Id, result.Candidates, ct);
+            run.GapsOpened += opened;
+            run.GapsUpdated += updated;
+            var fingerprints = result.Candidates.Select(c => c.Fingerprint).ToList();
+            found.AddRange(fingerprints);
+            if (result.Capped)
+            {
+                // Candidates were cut at the cap: an open gap beyond it is not "no longer found".
+                logger.LogInformation("Analysis {RunId}: {Type} hit the cap of {Cap} candidates", run.Id, result.Type, settings.MaxCandidatesPerType);
+                return;
+            }
+
+            run.GapsResolved += scopeSql is null
+                ? await detectors.ResolveChangedDocumentsAsync(result.Type, run.Id, fingerprints, ct)
+                : await detectors.ResolveScopeAsync(result.Type, scopeSql, run.Id, fingerprints, ct);
+        }
+
+        await StoreAsync(await detectors.MissingRationaleAsync(ct), null);
+        await StoreAsync(await detectors.MissingOwnerAsync(ct), null);
+        await StoreAsync(await detectors.MissingTimeAsync(ct), null);
+        await StoreAsync(await detectors.UnansweredQuestionsAsync(ct), null);
+        var (contradictions, contradictionScope) = await detectors.ContradictionsAsync(ct);
+        await StoreAsync(contradictions, contradictionScope);
+        var (terms, termScope) = await detectors.UndefinedTermsAsync(ct);
+        await StoreAsync(terms, termScope);
+        var (singleSource, singleSourceScope) = await detectors.SingleSourceAsync(ct);
+        await StoreAsync(singleSource, singleSourceScope);
+        var (busFactor, busFactorScope) = await detectors.BusFactorAsync(ct);
+        await StoreAsync(busFactor, busFactorScope);
+
+        run.GapsResolved += await detectors.ResolveDeadAsync(dead.Select(d => d.Fingerprint).ToList(), run.Id, found, ct);
+    }
+
+}
