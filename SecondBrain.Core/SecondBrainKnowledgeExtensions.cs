@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
 using SecondBrain.Core.Knowledge;
 using SecondBrain.Core.Knowledge.Extraction;
 using SecondBrain.Core.Knowledge.Analysis;
@@ -17,7 +18,10 @@ public static class SecondBrainKnowledgeExtensions
     {
         var services = builder.Services;
         services.AddOptions<KnowledgeExtractionOptions>().BindConfiguration(KnowledgeExtractionOptions.SectionName)
-            .ValidateDataAnnotations().ValidateOnStart();
+            .ValidateDataAnnotations()
+            .Validate(o => o.LeaseDuration >= o.RenewInterval * 3, "Knowledge:Extraction:LeaseDuration must be at least three renewals (RenewInterval) long.")
+            .ValidateOnStart();
+        services.AddOpenTelemetry().WithTracing(t => t.AddSource(KnowledgeTelemetry.ExtractionName, KnowledgeTelemetry.AnalysisName));
         services.AddSingleton<RedisSentenceAnalysisCache>();
         services.AddSingleton<ISentenceAnalysisCache>(sp => sp.GetRequiredService<RedisSentenceAnalysisCache>());
         services.AddScoped<KnowledgeWriter>();

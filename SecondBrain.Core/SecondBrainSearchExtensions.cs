@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
 using SecondBrain.Core.Documents;
 using SecondBrain.Core.Ingestion;
 using SecondBrain.Core.Search;
@@ -17,12 +18,15 @@ public static class SecondBrainSearchExtensions
         services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => o.Chunking.MaxTokens > o.Chunking.OverlapTokens * 2 && o.Chunking.MinTokens < o.Chunking.MaxTokens,
                 "Ingestion:Chunking: MaxTokens must exceed twice OverlapTokens and MinTokens.")
+            .Validate(o => o.LeaseDuration >= o.RenewInterval * 3, "Ingestion:LeaseDuration must be at least three renewals (RenewInterval) long.")
             .ValidateOnStart();
         services.AddDocumentParsing(builder.Configuration);
         services.AddSecondBrainEmbeddings(builder.Configuration);
         services.AddVectorIndex(builder.Configuration);
-        services.AddSingleton<CorpusVersion>();
+        services.AddScoped<CorpusVersion>();
         services.AddScoped<DocumentService>();
+        services.AddScoped<DocumentIndexer>();
+        builder.Services.AddOpenTelemetry().WithTracing(t => t.AddSource(IngestionTelemetry.Name));
         services.AddSingleton<KeywordStatisticsCache>();
         services.AddScoped<KeywordIndex>();
         services.AddScoped<SearchService>();

@@ -91,7 +91,7 @@ public static class SearchApi
         entry.Expansions = expansions;
         entry.UpdatedAt = DateTimeOffset.UtcNow;
         await db.SaveChangesAsync(ct);
-        await corpus.BumpAsync(tenant.TenantId!.Value); // cached answers used the old expansions
+        await corpus.BumpAsync(tenant.TenantId!.Value, ct); // cached answers used the old expansions
         return TypedResults.Ok(new GlossaryEntryResponse(entry.Id, entry.Term, entry.Expansions, entry.UpdatedAt));
     }
 
@@ -103,7 +103,7 @@ public static class SearchApi
             return ApiProblem.NotFound("The glossary entry").ToHttpResult(http);
         }
 
-        await corpus.BumpAsync(tenant.TenantId!.Value);
+        await corpus.BumpAsync(tenant.TenantId!.Value, ct);
         return TypedResults.NoContent();
     }
 }

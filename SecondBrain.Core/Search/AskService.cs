@@ -4,7 +4,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 using SecondBrain.Core.Errors;
+using SecondBrain.Core.Resilience;
 using SecondBrain.Core.Tenancy;
 using StackExchange.Redis;
 
@@ -17,19 +19,6 @@ public sealed record Citation(int Number, Guid ChunkId, Guid DocumentId, string 
 public sealed record AskResponse(string Question, string Answer, string Mode, IReadOnlyList<Citation> Citations, bool Cached);
 
 /// <summary>
-/// A tenant's corpus version in Redis: bumped whenever ingestion changes what the tenant can find, so cached answers
-/// built on an older corpus are never served (their keys name the version they were built on).
-/// </summary>
-public sealed class CorpusVersion(IConnectionMultiplexer redis)
-{
-    private static RedisKey Key(Guid tenantId) => $"sb:corpus-version:{tenantId}";
-
-    public async Task<long> GetAsync(Guid tenantId) => (long?)await redis.GetDatabase().StringGetAsync(Key(tenantId)) ?? 0;
-
-    public Task<long> BumpAsync(Guid tenantId) => redis.GetDatabase().StringIncrementAsync(Key(tenantId));
-}
-
-/// <summary>
 /// Answers with numbered citations to chunks: from the configured <see cref="IChatClient"/>, or, without an LLM,
 /// extractively (the retrieved sentences that best match the question, each cited). Answers are cached per tenant
 /// and corpus version.
@@ -39,7 +28,8 @@ public sealed partial class AskService(
     TenantContext tenant,
     CorpusVersion corpus,
     IConnectionMultiplexer redis,
-    IServiceProvider services)
+    IServiceProvider services,
+    ILogger<AskService> logger)
 {
     private const int ContextChunks = 6;
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromHours(6);
@@ -80,7 +70,7 @@ public sealed partial class AskService(
         }
 
         var result = new AskResponse(request.Question!.Trim(), answer, mode, citations, false);
-        await redis.GetDatabase().StringSetAsync(key, JsonSerializer.Serialize(result, Json), CacheLifetime);
+        await redis.GetDatabase().StringSetAsync(key, JsonSerializer.Serialize(result, Json), CacheLifetime).OrIgnoreAsync(logger, "answer cache");
         return result;
     }
 
@@ -125,7 +115,7 @@ public sealed partial class AskService(
         }
 
         var result = new AskResponse(request.Question!.Trim(), builder.ToString(), mode, citations, false);
-        await redis.GetDatabase().StringSetAsync(key, JsonSerializer.Serialize(result, Json), CacheLifetime);
+        await redis.GetDatabase().StringSetAsync(key, JsonSerializer.Serialize(result, Json), CacheLifetime).OrIgnoreAsync(logger, "answer cache");
         yield return ("done", result);
     }
 
@@ -137,13 +127,13 @@ public sealed partial class AskService(
         }
 
         var tenantId = tenant.TenantId!.Value;
-        var version = await corpus.GetAsync(tenantId);
+        var version = await corpus.GetAsync(tenantId, ct);
         var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
         {
             q = request.Question!.Trim().ToLowerInvariant(), request.Sources, request.Author, request.From, request.To, llm = Chat is not null
         }))));
         RedisKey key = $"sb:answers:{tenantId}:{version}:{fingerprint}";
-        var cached = await redis.GetDatabase().StringGetAsync(key);
+        var cached = await redis.GetDatabase().StringGetAsync(key).OrElseAsync(RedisValue.Null, logger, "answer cache");
         if (cached.HasValue)
         {
             var answer = JsonSerializer.Deserialize<AskResponse>(cached.ToString(), Json)!;

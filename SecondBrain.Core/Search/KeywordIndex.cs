@@ -44,7 +44,7 @@ public sealed class KeywordIndex(SecondBrainDbContext db, CorpusVersion corpus, 
             return [];
         }
 
-        var version = await corpus.GetAsync(tenantId);
+        var version = await corpus.GetAsync(tenantId, ct);
         var (chunkCount, frequencies) = await StatisticsAsync(connection, tenantId, version, terms.Select(t => t.Lexeme).ToList(), ct);
         var weighted = terms
             .Where(t => frequencies[t.Lexeme] > 0)

@@ -4,6 +4,7 @@ using SecondBrain.Core.Ingestion;
 using SecondBrain.Core.Sync;
 using SecondBrain.Core.Demo;
 using SecondBrain.Worker.Processors;
+using SecondBrain.Worker.Work;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -21,9 +22,9 @@ internal static class WorkerServiceExtensions
         builder.AddSecondBrainSync();
         builder.Services.AddHostedService<SyncRunProcessor>();
         builder.AddSecondBrainSearch();
-        builder.Services.AddHostedService<IngestionProcessor>();
+        builder.Services.AddLeasedQueue<IngestionQueue, IngestionItem, long>();
         builder.AddSecondBrainKnowledge();
-        builder.Services.AddHostedService<KnowledgeExtractionProcessor>();
+        builder.Services.AddLeasedQueue<ExtractionQueue, ExtractionItem, Guid>();
         builder.Services.AddHostedService<KnowledgeAnalysisProcessor>();
         return builder;
     }
