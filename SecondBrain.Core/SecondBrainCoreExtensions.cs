@@ -4,6 +4,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using SecondBrain.Core.Data;
 using SecondBrain.Core.Identity;
 using SecondBrain.Core.Tenancy;
@@ -32,6 +34,10 @@ public static class SecondBrainCoreExtensions
         // Our own bounded retry (SecondBrainDatabase) replaces Aspire's, which retries for up to a minute.
         builder.EnrichNpgsqlDbContext<SecondBrainDbContext>(settings => settings.DisableRetry = true);
         services.AddSingleton<DatabaseMigrator>();
+        services.AddSingleton<SecondBrain.Core.Work.WorkSignals>();
+        services.AddOpenTelemetry()
+            .WithTracing(t => t.AddSource(DatabaseMigrator.ActivitySourceName))
+            .WithMetrics(m => m.AddMeter(SecondBrain.Core.Resilience.RedisFallback.MeterName));
 
         // One key ring for every instance, durable in Postgres: what one instance protects, any other can read.
         services.AddDataProtection()

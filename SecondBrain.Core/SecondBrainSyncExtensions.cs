@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
+using OpenTelemetry.Trace;
 using SecondBrain.Core.Integrations;
 using SecondBrain.Core.Integrations.Box;
 using SecondBrain.Core.Integrations.Email;
@@ -25,6 +26,7 @@ public static class SecondBrainSyncExtensions
         services.AddSingleton<OAuthStateStore>();
         services.AddSingleton<ProviderTokenProtector>();
         services.AddSingleton<SyncProgress>();
+        services.AddOpenTelemetry().WithTracing(t => t.AddSource(SyncTelemetry.Name));
         services.AddScoped<IConnectionTokenSource, ConnectionTokenSource>();
         services.AddScoped<IntegrationService>();
         services.AddScoped<SyncRunService>();

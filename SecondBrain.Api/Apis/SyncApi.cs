@@ -6,6 +6,7 @@ using SecondBrain.Api.Infrastructure;
 using SecondBrain.Core.Common;
 using SecondBrain.Core.Errors;
 using SecondBrain.Core.Sync;
+using SecondBrain.Core.Resilience;
 using StackExchange.Redis;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -83,11 +84,16 @@ public static class SyncApi
     }
 
     /// <summary>
-    /// SSE from whichever instance the client reached: the worker publishes to Redis, every instance can subscribe.
-    /// A periodic re-read of the Redis hash covers a missed message; comments keep proxies from closing the stream.
+    /// SSE from whichever instance the client reached. The worker publishes progress to Redis and every instance can
+    /// subscribe; a message only wakes the stream early, because what it sends is always the run as
+    /// <see cref="SyncRunService.GetAsync"/> reads it (the durable row, with live progress when Redis has it), re-read on
+    /// a timer too. So a lost message, or Redis being down, delays an update by at most the poll interval and never
+    /// leaves the stream hanging after the run ended. A stream ends after <see cref="SseOptions.MaxDuration"/>; the
+    /// client reconnects (EventSource does so by itself, after the announced retry delay).
     /// </summary>
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> EventsAsync(
-        Guid id, SyncRunService runs, SyncProgress progress, IConnectionMultiplexer redis, IOptions<SseOptions> sse, HttpContext http, CancellationToken ct)
+        Guid id, SyncRunService runs, IConnectionMultiplexer redis, IOptions<SseOptions> sse, TimeProvider time, ILoggerFactory loggers,
+        HttpContext http, CancellationToken ct)
     {
         var run = await runs.GetAsync(id, ct);
         if (run is null)
@@ -95,69 +101,67 @@ public static class SyncApi
             return ApiProblem.NotFound("The sync run").ToHttpResult(http);
         }
 
-        var updates = System.Threading.Channels.Channel.CreateBounded<SyncProgressSnapshot>(
-            new System.Threading.Channels.BoundedChannelOptions(64) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest });
-        var subscriber = redis.GetSubscriber();
+        var logger = loggers.CreateLogger(typeof(SyncApi));
+        var wake = new SemaphoreSlim(0, 1);
         var channel = SyncProgress.EventsChannel(id);
-        Action<RedisChannel, RedisValue> handler = (_, message) =>
+        Action<RedisChannel, RedisValue> handler = (_, _) =>
         {
-            if (SyncProgress.Deserialize(message) is { } snapshot)
+            try
             {
-                updates.Writer.TryWrite(snapshot);
+                wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
             }
         };
-        await subscriber.SubscribeAsync(channel, handler);
+        var subscriber = redis.GetSubscriber();
+        var subscribed = false;
+        try
+        {
+            await subscriber.SubscribeAsync(channel, handler);
+            subscribed = true;
+        }
+        catch (Exception ex) when (RedisFallback.IsRedisFailure(ex))
+        {
+            logger.LogInformation("Run {RunId} events: no Redis subscription ({Message}), polling the run every {Interval}", id, ex.Message, sse.Value.PollInterval);
+        }
 
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
         try
         {
-            long lastSequence = -1;
-            var lastStatus = run.Status;
-            var lastKeepAlive = DateTimeOffset.UtcNow;
+            var ends = time.GetUtcNow() + sse.Value.MaxDuration;
+            await http.Response.WriteAsync($"retry: {(int)sse.Value.ReconnectDelay.TotalMilliseconds}\n\n", ct);
             await WriteAsync(http, "progress", run, ct);
-            if (SyncRunStatuses.IsFinal(run.Status))
+            var last = Signature(run);
+            var lastKeepAlive = time.GetUtcNow();
+            while (!SyncRunStatuses.IsFinal(run.Status) && !ct.IsCancellationRequested && time.GetUtcNow() < ends)
             {
-                return TypedResults.Empty;
-            }
-
-            while (!ct.IsCancellationRequested)
-            {
-                SyncProgressSnapshot? snapshot = null;
                 using (var wait = CancellationTokenSource.CreateLinkedTokenSource(ct))
                 {
                     wait.CancelAfter(sse.Value.PollInterval);
                     try
                     {
-                        snapshot = await updates.Reader.ReadAsync(wait.Token);
+                        await wake.WaitAsync(wait.Token);
                     }
                     catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                     {
-                        snapshot = await progress.ReadAsync(id);
+                        // The timer: re-read the run whether or not a message came.
                     }
                 }
 
-                if (snapshot is not null && (snapshot.Sequence > lastSequence || snapshot.Status != lastStatus))
+                run = await runs.GetAsync(id, ct) ?? run;
+                if (Signature(run) != last)
                 {
-                    lastSequence = snapshot.Sequence;
-                    lastStatus = snapshot.Status;
-                    var current = await runs.GetAsync(id, ct);
-                    if (current is not null)
-                    {
-                        await WriteAsync(http, "progress", current, ct);
-                        if (SyncRunStatuses.IsFinal(current.Status))
-                        {
-                            break;
-                        }
-                    }
+                    last = Signature(run);
+                    await WriteAsync(http, "progress", run, ct);
                 }
-
-                if (DateTimeOffset.UtcNow - lastKeepAlive >= sse.Value.KeepAliveInterval)
+                else if (time.GetUtcNow() - lastKeepAlive >= sse.Value.KeepAliveInterval)
                 {
                     await http.Response.WriteAsync(": keep-alive\n\n", ct);
                     await http.Response.Body.FlushAsync(ct);
-                    lastKeepAlive = DateTimeOffset.UtcNow;
+                    lastKeepAlive = time.GetUtcNow();
                 }
             }
         }
@@ -167,11 +171,17 @@ public static class SyncApi
         }
         finally
         {
-            await subscriber.UnsubscribeAsync(channel, handler);
+            if (subscribed)
+            {
+                await subscriber.UnsubscribeAsync(channel, handler).OrIgnoreAsync(logger, "sync events unsubscribe");
+            }
         }
 
         return TypedResults.Empty;
     }
+
+    private static string Signature(SyncRunResponse run) =>
+        string.Join("|", run.Status, run.Stage, run.Found, run.Processed, run.Failed, run.Percent, run.CurrentItem, run.CancelRequested);
 
     private static async Task WriteAsync(HttpContext http, string eventName, SyncRunResponse run, CancellationToken ct)
     {
@@ -186,6 +196,12 @@ public sealed class SseOptions
 
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How often the stream re-reads the live progress in case a pub/sub message was missed.</summary>
+    /// <summary>How often the stream re-reads the run, whatever pub/sub delivered.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A stream ends after this long and the client reconnects, so no connection lives for ever.</summary>
+    public TimeSpan MaxDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The reconnect delay announced to the client (the SSE <c>retry:</c> field).</summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(1);
 }

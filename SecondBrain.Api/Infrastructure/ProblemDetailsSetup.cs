@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using SecondBrain.Core.Errors;
+using SecondBrain.Core.Resilience;
 using SecondBrain.ServiceDefaults.Telemetry;
 
 namespace SecondBrain.Api.Infrastructure;
@@ -59,8 +60,30 @@ internal static class ProblemDetailsSetup
 /// <summary>Turns exceptions into problem details; internals of a 500 are logged, never returned.</summary>
 internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
+    private const int RetryAfterSeconds = 5;
+
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        if (DependencyFailures.Classify(exception) is { } dependency)
+        {
+            // An outage is not the request's fault and not a bug: 503 with a stable code, and a hint when to retry.
+            logger.LogWarning("{Method} {Path}: {Dependency} unavailable ({Message})", httpContext.Request.Method, httpContext.Request.Path,
+                dependency, exception.GetBaseException().Message);
+            httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = httpContext,
+                Exception = exception,
+                ProblemDetails =
+                {
+                    Status = StatusCodes.Status503ServiceUnavailable,
+                    Detail = $"A service SecondBrain depends on ({dependency}) is unavailable right now. Try again shortly.",
+                    Extensions = { ["code"] = ProblemCodes.DependencyUnavailable, ["dependency"] = dependency }
+                }
+            });
+        }
+
         var (status, code, detail) = exception switch
         {
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>

@@ -21,7 +21,9 @@ public sealed class DatabaseMigrator(
     // Arbitrary but fixed: every SecondBrain process contends on the same key.
     private const long MigrationLockKey = 0x5EC0_0B7A_1A_000001;
 
-    internal static readonly ActivitySource ActivitySource = new("SecondBrain.Migrations");
+    public const string ActivitySourceName = "SecondBrain.Migrations";
+
+    internal static readonly ActivitySource ActivitySource = new(ActivitySourceName);
 
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {

@@ -19,6 +19,9 @@ public static class ProblemCodes
     public const string InternalError = "internal_error";
     public const string ServiceUnavailable = "service_unavailable";
 
+    /// <summary>503: Postgres or Redis is unavailable right now; retry after the Retry-After header.</summary>
+    public const string DependencyUnavailable = "dependency_unavailable";
+
     public const string InvalidCredentials = "invalid_credentials";
     public const string LoginThrottled = "login_throttled";
     public const string EmailTaken = "email_taken";

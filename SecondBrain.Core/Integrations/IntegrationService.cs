@@ -32,6 +32,9 @@ public static class CallbackErrors
     public const string MissingCode = "missing_code";
     public const string TokenExchangeFailed = "token_exchange_failed";
     public const string ProviderUnavailable = "provider_unavailable";
+
+    /// <summary>SecondBrain's own storage was unavailable; the attempt is kept, so the same link can be retried.</summary>
+    public const string ServiceUnavailable = "service_unavailable";
 }
 
 /// <summary>
@@ -73,7 +76,18 @@ public sealed class IntegrationService(
     /// <summary>Handles the provider's redirect on any instance; returns where to send the browser.</summary>
     public async Task<Uri> CallbackAsync(string provider, string? code, string? state, string? error, CancellationToken ct)
     {
-        var attempt = await states.ConsumeAsync(state);
+        OAuthAttempt? attempt;
+        try
+        {
+            attempt = await states.ConsumeAsync(state);
+        }
+        catch (Resilience.DependencyUnavailableException ex)
+        {
+            // A browser redirect, so no 503 page: the front end shows the outcome, and the attempt is still in Redis.
+            logger.LogWarning("OAuth callback for {Provider} while {Dependency} is unavailable", provider, ex.Dependency);
+            return Frontend(provider, CallbackErrors.ServiceUnavailable);
+        }
+
         if (attempt is null || attempt.Provider != provider || Resolve(provider) is not { } oauth)
         {
             logger.LogWarning("OAuth callback for {Provider} with an unknown, expired or replayed state", provider);

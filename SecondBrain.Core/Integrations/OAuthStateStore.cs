@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.IdentityModel.Tokens;
+using SecondBrain.Core.Resilience;
 using StackExchange.Redis;
 
 namespace SecondBrain.Core.Integrations;
@@ -24,7 +25,7 @@ public sealed class OAuthStateStore(IConnectionMultiplexer redis, TimeProvider t
     public async Task<(string State, DateTimeOffset ExpiresAt)> CreateAsync(OAuthAttempt attempt)
     {
         var state = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
-        await redis.GetDatabase().StringSetAsync(Key(state), JsonSerializer.Serialize(attempt), Lifetime, When.NotExists);
+        await redis.GetDatabase().StringSetAsync(Key(state), JsonSerializer.Serialize(attempt), Lifetime, When.NotExists).Require("OAuth attempt");
         return (state, time.GetUtcNow().Add(Lifetime));
     }
 
@@ -36,7 +37,7 @@ public sealed class OAuthStateStore(IConnectionMultiplexer redis, TimeProvider t
             return null;
         }
 
-        var value = await redis.GetDatabase().StringGetDeleteAsync(Key(state));
+        var value = await redis.GetDatabase().StringGetDeleteAsync(Key(state)).Require("OAuth attempt");
         return value.HasValue ? JsonSerializer.Deserialize<OAuthAttempt>(value.ToString()) : null;
     }
 

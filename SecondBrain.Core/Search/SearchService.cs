@@ -102,7 +102,7 @@ public sealed class SearchService(SecondBrainDbContext db, TenantContext tenant,
 
         var top = ranked.Take(request.Limit).ToList();
         stage.Restart();
-        var hits = await LoadHitsAsync(tenantId, top, tsQuery, ct);
+        var hits = await LoadHitsAsync(top, tsQuery, ct);
         var timings = new SearchTimings(embedMs, denseMs, keywordMs, stage.Elapsed.TotalMilliseconds);
         return new SearchResponse(query, mode, expansions, hits, clock.Elapsed.TotalMilliseconds, timings);
     }
@@ -115,27 +115,24 @@ public sealed class SearchService(SecondBrainDbContext db, TenantContext tenant,
         return vector.ToArray();
     }
 
-    private async Task<IReadOnlyList<SearchHit>> LoadHitsAsync(Guid tenantId, IReadOnlyList<(Guid Id, double Score)> ranked, string tsQuery, CancellationToken ct)
+    private async Task<IReadOnlyList<SearchHit>> LoadHitsAsync(IReadOnlyList<(Guid Id, double Score)> ranked, string tsQuery, CancellationToken ct)
     {
         if (ranked.Count == 0)
         {
             return [];
         }
 
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        if (connection.State != System.Data.ConnectionState.Open)
-        {
-            await connection.OpenAsync(ct);
-        }
-
-        await using var command = new NpgsqlCommand("""
+        // Only chunks of the live version of a live document: whatever a late writer or a lagging index left
+        // behind, a deleted or superseded document never comes back in a search or an answer.
+        await using var command = await db.TenantCommandAsync("""
             SELECT c.id, c.document_id, c.title, c.source, c.author, c.document_date, c.section, c.page, c.position, c.text,
                    CASE WHEN @q = '' THEN left(c.text, 240)
                         ELSE ts_headline('english', c.text, to_tsquery('english', @q), 'StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MaxWords=35, MinWords=12') END
               FROM chunks c
-             WHERE c.tenant_id = @t AND c.id = ANY(@ids)
-            """, connection);
-        command.Parameters.AddWithValue("t", tenantId);
+              JOIN documents d ON d.id = c.document_id AND d.tenant_id = c.tenant_id
+             WHERE c.tenant_id = @tenant AND c.id = ANY(@ids)
+               AND d.deleted_at IS NULL AND d.version = c.document_version
+            """, ct);
         command.Parameters.AddWithValue("ids", ranked.Select(r => r.Id).ToArray());
         command.Parameters.AddWithValue("q", tsQuery);
         var rows = new Dictionary<Guid, SearchHit>();

@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using SecondBrain.Core.Resilience;
+using SecondBrain.Core.Work;
 using StackExchange.Redis;
 
 namespace SecondBrain.Core.Sync;
@@ -22,12 +25,12 @@ public sealed record SyncProgressSnapshot(
 /// <summary>
 /// Live progress: a Redis hash per run plus a pub/sub channel. Updates carry a sequence number and a Lua script
 /// applies one only if it is newer, so readers never see progress go backwards, even when a worker that lost its
-/// lease publishes late. The run row in Postgres keeps the durable counts.
+/// lease publishes late. The run row in Postgres keeps the durable counts, so everything here is best effort: with
+/// Redis unavailable, publishing does nothing and reading finds nothing, and callers fall back on the row.
 /// </summary>
-public sealed class SyncProgress(IConnectionMultiplexer redis)
+public sealed class SyncProgress(IConnectionMultiplexer redis, WorkSignals signals, ILogger<SyncProgress> logger)
 {
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
-    public const string QueuedChannel = "sb:sync:queued";
     public const string CancelChannel = "sb:sync:cancel";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -72,13 +75,14 @@ public sealed class SyncProgress(IConnectionMultiplexer redis)
             (long)Retention.TotalSeconds
         };
         args.AddRange(fields);
-        var applied = await redis.GetDatabase().ScriptEvaluateAsync(UpdateScript, [HashKey(snapshot.RunId)], args.ToArray());
+        var applied = await redis.GetDatabase().ScriptEvaluateAsync(UpdateScript, [HashKey(snapshot.RunId)], args.ToArray())
+            .OrElseAsync(RedisResult.Create((RedisValue)0), logger, "sync progress");
         return (long)applied == 1;
     }
 
     public async Task<SyncProgressSnapshot?> ReadAsync(Guid runId)
     {
-        var entries = await redis.GetDatabase().HashGetAllAsync(HashKey(runId));
+        var entries = await redis.GetDatabase().HashGetAllAsync(HashKey(runId)).OrElseAsync([], logger, "sync progress");
         if (entries.Length == 0)
         {
             return null;
@@ -103,9 +107,11 @@ public sealed class SyncProgress(IConnectionMultiplexer redis)
     public static SyncProgressSnapshot? Deserialize(RedisValue message) =>
         message.HasValue ? JsonSerializer.Deserialize<SyncProgressSnapshot>(message.ToString(), Json) : null;
 
-    public Task SignalQueuedAsync() => redis.GetSubscriber().PublishAsync(RedisChannel.Literal(QueuedChannel), "1");
+    public Task SignalQueuedAsync() => signals.WakeAsync(WorkQueues.Sync);
 
-    public Task SignalCancelAsync(Guid runId) => redis.GetSubscriber().PublishAsync(RedisChannel.Literal(CancelChannel), runId.ToString());
+    /// <summary>Tells the worker running it at once; without Redis it sees the request at its next lease renewal.</summary>
+    public Task SignalCancelAsync(Guid runId) =>
+        redis.GetSubscriber().PublishAsync(RedisChannel.Literal(CancelChannel), runId.ToString()).OrIgnoreAsync(logger, "cancel signal");
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

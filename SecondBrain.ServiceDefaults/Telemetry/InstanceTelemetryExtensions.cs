@@ -26,7 +26,17 @@ public static class InstanceTelemetryExtensions
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(RedisConnectionName)))
         {
-            builder.AddRedisClient(RedisConnectionName);
+            builder.AddRedisClient(RedisConnectionName, configureOptions: redis =>
+            {
+                // While Redis is unreachable, fail each command at once instead of queueing it: callers that can do
+                // without Redis fall back immediately, the others answer 503, and nothing waits for a reconnect.
+                redis.AbortOnConnectFail = false;
+                redis.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
+                redis.ConnectTimeout = 3000;
+                redis.AsyncTimeout = 2000;
+                redis.SyncTimeout = 2000;
+                redis.ReconnectRetryPolicy = new StackExchange.Redis.ExponentialRetry(250, 2000);
+            });
             builder.Services.AddSingleton<InstanceDirectory>();
         }
 

@@ -20,12 +20,12 @@ internal static class WorkerServiceExtensions
         builder.Services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.SectionName);
         builder.Services.AddHostedService<DemoSeeder>();
         builder.AddSecondBrainSync();
-        builder.Services.AddHostedService<SyncRunProcessor>();
+        builder.Services.AddLeasedQueue<SyncQueue, SyncRunItem, Guid>();
         builder.AddSecondBrainSearch();
         builder.Services.AddLeasedQueue<IngestionQueue, IngestionItem, long>();
         builder.AddSecondBrainKnowledge();
         builder.Services.AddLeasedQueue<ExtractionQueue, ExtractionItem, Guid>();
-        builder.Services.AddHostedService<KnowledgeAnalysisProcessor>();
+        builder.Services.AddLeasedQueue<AnalysisQueue, AnalysisRunItem, Guid>();
         return builder;
     }
 }

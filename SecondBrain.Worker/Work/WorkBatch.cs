@@ -48,6 +48,13 @@ public sealed class WorkBatch<TItem, TKey> where TItem : class, ILeasedItem<TKey
         Complete(item);
     }
 
+    /// <summary>Hands the item back without counting an attempt (it could not be worked on now, through nobody's fault).</summary>
+    public async Task ReleaseAsync(TItem item, TimeSpan delay, CancellationToken ct)
+    {
+        await _rows.ReleaseAsync(Lease, [item], delay, ct);
+        Complete(item);
+    }
+
     internal void MarkLost(IEnumerable<TKey> keys)
     {
         foreach (var key in keys)

@@ -33,6 +33,9 @@ public sealed class KnowledgeAnalysisOptions
     [Range(1, 20)]
     public int MaxAttempts { get; set; } = 3;
 
+    /// <summary>Wait before a failed run is tried again, times its attempts.</summary>
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>At most this many candidates per gap type and run: memory stays bounded whatever the tenant's size.</summary>
     [Range(1, 5000)]
     public int MaxCandidatesPerType { get; set; } = 200;

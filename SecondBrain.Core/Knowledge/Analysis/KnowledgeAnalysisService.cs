@@ -5,7 +5,7 @@ using SecondBrain.Core.Common;
 using SecondBrain.Core.Data;
 using SecondBrain.Core.Errors;
 using SecondBrain.Core.Tenancy;
-using StackExchange.Redis;
+using SecondBrain.Core.Work;
 
 namespace SecondBrain.Core.Knowledge.Analysis;
 
@@ -48,12 +48,8 @@ public static class AnalysisTriggers
 public sealed class KnowledgeAnalysisService(
     SecondBrainDbContext db,
     TenantContext tenant,
-    IConnectionMultiplexer redis,
-    ILogger<KnowledgeAnalysisService> logger)
+    WorkSignals signals)
 {
-    /// <summary>Workers subscribe to this to claim a queued run at once instead of at their next poll.</summary>
-    public const string QueuedChannel = "sb:knowledge:analysis:queued";
-
     public async Task<KnowledgeAnalysisRunResponse> StartAsync(CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
@@ -68,7 +64,7 @@ public sealed class KnowledgeAnalysisService(
             try
             {
                 await db.SaveChangesAsync(ct);
-                await SignalQueuedAsync(redis, logger);
+                await signals.WakeAsync(WorkQueues.Analysis);
                 return KnowledgeAnalysisRunResponse.From(run);
             }
             catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } && attempt < 3)
@@ -105,17 +101,4 @@ public sealed class KnowledgeAnalysisService(
             .Where(r => r.Status == AnalysisRunStatuses.Queued || r.Status == AnalysisRunStatuses.Running)
             .OrderBy(r => r.CreatedAt)
             .FirstOrDefaultAsync(ct);
-
-    internal static async Task SignalQueuedAsync(IConnectionMultiplexer redis, ILogger logger)
-    {
-        try
-        {
-            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(QueuedChannel), "1");
-        }
-        catch (RedisException ex)
-        {
-            // Only a wake-up: workers poll the table anyway.
-            logger.LogWarning(ex, "Could not signal a queued knowledge analysis");
-        }
-    }
 }
