@@ -102,10 +102,13 @@ public sealed class SecondBrainStack : IAsyncDisposable
 
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.SecondBrain_AppHost>(
             args.ToArray(), (o, _) => o.DisableDashboard = true, timeout.Token);
+        // SECONDBRAIN_STACK_LOGS=1 shows what every resource writes (startup crashes, worker warnings).
+        var resourceLogs = Environment.GetEnvironmentVariable("SECONDBRAIN_STACK_LOGS") is "1" or "true";
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)
             .AddFilter("Aspire.Hosting", LogLevel.Error)
-            .AddFilter("SecondBrain.AppHost.Resources", LogLevel.None)
-            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
+            .AddFilter("SecondBrain.AppHost.Resources", resourceLogs ? LogLevel.Information : LogLevel.None)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None)
+            .AddSimpleConsole(o => o.SingleLine = true));
         options.Configure?.Invoke(builder);
 
         var app = await builder.BuildAsync(timeout.Token);
@@ -158,29 +161,39 @@ public sealed class SecondBrainStack : IAsyncDisposable
     public async Task WaitForReplicasAsync(int apiReplicas, int workerReplicas, CancellationToken ct)
     {
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var seen = "no heartbeat yet";
         while (true)
         {
+            if (ct.IsCancellationRequested)
+            {
+                var states = string.Join(", ", App.Services.GetRequiredService<DistributedApplicationModel>().Resources
+                    .Select(r => App.ResourceNotifications.TryGetCurrentState(r.Name, out var e) ? $"{r.Name}={e.Snapshot.State?.Text}" : r.Name));
+                throw new TimeoutException($"Waiting for {apiReplicas} Api and {workerReplicas} Worker replicas: {seen}. Resources: {states}. " +
+                                           "Set SECONDBRAIN_STACK_LOGS=1 to see their output.");
+            }
+
             IReadOnlyList<InstanceHeartbeat> live;
             try
             {
-                live = await Instances.ListAsync(ct);
+                live = await Instances.ListAsync(CancellationToken.None);
             }
             catch (RedisException)
             {
-                await Task.Delay(500, ct);
+                await Task.Delay(500, CancellationToken.None);
                 continue;
             }
 
             var api = ToReplicas(live, "api");
             var workers = ToReplicas(live, "worker");
-            if (api.Count >= apiReplicas && workers.Count >= workerReplicas && await AllHealthyAsync(probe, api.Concat(workers), ct))
+            seen = $"{api.Count} Api and {workers.Count} Worker heartbeats";
+            if (api.Count >= apiReplicas && workers.Count >= workerReplicas && await AllHealthyAsync(probe, api.Concat(workers), CancellationToken.None))
             {
                 ApiReplicas = api;
                 WorkerReplicas = workers;
                 return;
             }
 
-            await Task.Delay(250, ct);
+            await Task.Delay(250, CancellationToken.None);
         }
     }
 
@@ -250,8 +263,25 @@ public sealed class SecondBrainStack : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGKILLs a replica and takes its heartbeat out of the directory, as its expiry would a little later.</summary>
+    public async Task KillAsync(Replica replica)
+    {
+        Kill(replica.ProcessId);
+        try
+        {
+            await Instances.RemoveAsync(replica.InstanceId);
+        }
+        catch (RedisException)
+        {
+            // Redis is down too; the heartbeat expires by itself.
+        }
+    }
+
     /// <summary>SIGSTOP: the process is frozen (no heartbeat, no lease renewal) with its sockets open.</summary>
     public static void Pause(int processId) => Signal(processId, Signals.Stop);
+
+    /// <summary>SIGINT: for postgres, a fast shutdown (clients disconnected, the server stops cleanly).</summary>
+    public static void Interrupt(int processId) => Signal(processId, Signals.Interrupt);
 
     /// <summary>SIGCONT: a paused process carries on where it stopped, unaware of the time it lost.</summary>
     public static void Resume(int processId) => Signal(processId, Signals.Continue);
@@ -366,6 +396,7 @@ public sealed class SecondBrainStack : IAsyncDisposable
     private static class Signals
     {
         // Linux signal numbers (x86_64 and arm64 agree on these).
+        public const int Interrupt = 2;
         public const int Continue = 18;
         public const int Stop = 19;
 
