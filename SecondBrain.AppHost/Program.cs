@@ -1,9 +1,20 @@
 using Microsoft.Extensions.Configuration;
 using SecondBrain.AppHost.Infrastructure;
 
-var builder = DistributedApplication.CreateBuilder(args);
-
-var settings = AppHostSettings.Read(builder.Configuration, builder.AppHostDirectory);
+IDistributedApplicationBuilder builder;
+AppHostSettings settings;
+try
+{
+    builder = DistributedApplication.CreateBuilder(args);
+    settings = AppHostSettings.Read(builder.Configuration, builder.AppHostDirectory);
+    StartupChecks.Run(builder.Configuration, settings);
+}
+catch (Exception ex) when (ex is StartupException or InvalidOperationException or DistributedApplicationException)
+{
+    // One line a person can act on; the stack trace of a configuration mistake helps nobody.
+    Console.Error.WriteLine($"error: {ex.Message}");
+    return 1;
+}
 
 // Secrets are parameters: generated on first run and kept in the AppHost's user secrets, or supplied through
 // Parameters:<name> (configuration, environment or the deployment's secret store). Never literals.
@@ -12,12 +23,21 @@ var postgresPassword = builder.AddParameter("postgres-password",
 var jwtSigningKey = builder.AddParameter("jwt-signing-key",
     new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
 
-var infrastructure = settings.Infra switch
+SecondBrainInfrastructure infrastructure;
+try
 {
-    InfraMode.Container => builder.AddContainerInfrastructure(postgresPassword),
-    InfraMode.Local => builder.AddLocalInfrastructure(postgresPassword, settings.DataDirectory),
-    _ => throw new InvalidOperationException($"Unsupported infrastructure mode {settings.Infra}.")
-};
+    infrastructure = settings.Infra switch
+    {
+        InfraMode.Container => builder.AddContainerInfrastructure(postgresPassword),
+        InfraMode.Local => builder.AddLocalInfrastructure(postgresPassword, settings.DataDirectory),
+        _ => throw new InvalidOperationException($"Unsupported infrastructure mode {settings.Infra}.")
+    };
+}
+catch (DistributedApplicationException ex)
+{
+    Console.Error.WriteLine($"error: {ex.Message}");
+    return 1;
+}
 
 var api = builder.AddProject<Projects.SecondBrain_Api>("api")
     .WithReplicas(settings.ApiReplicas)
@@ -65,4 +85,15 @@ if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("docume
     worker.WithReference(documentIntelligence);
 }
 
-builder.Build().Run();
+try
+{
+    builder.Build().Run();
+}
+catch (DistributedApplicationException ex)
+{
+    // Raised while starting (e.g. initdb or the postgres password sync failed): the message names the step.
+    Console.Error.WriteLine($"error: {ex.Message}");
+    return 1;
+}
+
+return 0;

@@ -48,6 +48,7 @@ public static class RetrievalBenchmark
 
         var idToCorpus = new System.Collections.Concurrent.ConcurrentDictionary<Guid, string>();
         var clock = Stopwatch.StartNew();
+        var posting = new Progress("retrieval: posting documents", dataset.Corpus.Count);
         using (var gate = new SemaphoreSlim(8))
         {
             await Task.WhenAll(dataset.Corpus.Select(async d =>
@@ -59,6 +60,7 @@ public static class RetrievalBenchmark
                     response.EnsureSuccessStatusCode();
                     var accepted = (await response.Content.ReadFromJsonAsync<DocumentsAccepted>(Json))!;
                     idToCorpus[accepted.DocumentIds[0]] = d.Id;
+                    posting.Report(idToCorpus.Count);
                 }
                 finally
                 {
@@ -68,10 +70,12 @@ public static class RetrievalBenchmark
         }
 
         var posted = clock.Elapsed;
+        var ingesting = new Progress("retrieval: ingesting", dataset.Corpus.Count);
         while (true)
         {
             client = await session.ClientAsync();
             var pending = (await client.GetFromJsonAsync<PagedResult<DocumentSummary>>("api/documents?status=pending&pageSize=1", Json))!.Total;
+            ingesting.Report(dataset.Corpus.Count - pending);
             if (pending == 0)
             {
                 break;

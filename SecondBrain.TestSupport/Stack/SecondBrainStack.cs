@@ -212,17 +212,12 @@ public sealed class SecondBrainStack : IAsyncDisposable
             .OrderBy(r => r.InstanceId, StringComparer.Ordinal)
             .ToList();
 
-    // An instance id is "{service}-{replica resource name}-{pid}" (InstanceIdentity).
+    // An instance id is "{service}-{replica suffix}-{pid}" (InstanceIdentity), and Aspire names the replica's
+    // resource "{service}-{replica suffix}": the id without its pid.
     private static string ResourceNameOf(string instanceId, string service, int processId)
     {
-        var name = instanceId;
-        if (name.StartsWith(service + "-", StringComparison.Ordinal))
-        {
-            name = name[(service.Length + 1)..];
-        }
-
         var suffix = "-" + processId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return name.EndsWith(suffix, StringComparison.Ordinal) ? name[..^suffix.Length] : name;
+        return instanceId.EndsWith(suffix, StringComparison.Ordinal) ? instanceId[..^suffix.Length] : instanceId;
     }
 
     private static async Task<bool> AllHealthyAsync(HttpClient probe, IEnumerable<Replica> replicas, CancellationToken ct)
