@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using SecondBrain.Core.Common;
 using SecondBrain.Core.Data;
 using SecondBrain.Core.Errors;
+using SecondBrain.Core.Integrations.Slack;
 using SecondBrain.Core.Search;
 using SecondBrain.Core.Sync;
 using SecondBrain.Core.Tenancy;
@@ -53,7 +54,22 @@ public sealed class DocumentService(SecondBrainDbContext db, TenantContext tenan
             }
 
             var content = buffer.ToArray();
-            ids.Add(Add(Path.GetFileName(file.FileName), file.ContentType, null, content, null, null, new Dictionary<string, string> { ["fileName"] = file.FileName }));
+            var name = Path.GetFileName(file.FileName);
+
+            // A channel's chat export is chat: one document per thread, with authors and times, as the importer makes.
+            if (SlackChannelUpload.TryRead(name, content) is { Count: > 0 } threads)
+            {
+                foreach (var thread in threads)
+                {
+                    var metadata = thread.Metadata.ToDictionary(m => m.Key, m => m.Value);
+                    metadata["fileName"] = file.FileName;
+                    ids.Add(Add(thread.Title, thread.ContentType, thread.Text, null, thread.Author, thread.CreatedAt, metadata));
+                }
+
+                continue;
+            }
+
+            ids.Add(Add(name, file.ContentType, null, content, null, null, new Dictionary<string, string> { ["fileName"] = file.FileName }));
         }
 
         await db.SaveChangesAsync(ct);

@@ -104,11 +104,17 @@ public sealed class DocumentIndexer(
             return new PrepareOutcome(PrepareKind.Unreadable, Reason: "The document has no text to index.");
         }
 
-        // An upload named by its file has its real title, author and date inside (an e-mail's headers).
-        var upload = document.Source == DocumentService.UploadSource;
-        var title = upload && parsed.Title is { Length: > 0 } parsedTitle ? Truncate(parsedTitle, 1000) : document.Title;
-        var author = document.Author ?? parsed.Author;
-        var date = upload && parsed.Date is { } parsedDate ? parsedDate.ToUniversalTime() : document.SourceCreatedAt ?? parsed.Date?.ToUniversalTime();
+        // An uploaded e-mail is named by its file and dated by its upload, but its real title, sender and date are in
+        // its headers (Subject, From, Date).
+        var uploadedMail = document.Source == DocumentService.UploadSource
+                           && (document.ContentType.Contains("rfc822", StringComparison.OrdinalIgnoreCase)
+                               || fileName.EndsWith(".eml", StringComparison.OrdinalIgnoreCase)
+                               || fileName.EndsWith(".msg", StringComparison.OrdinalIgnoreCase));
+        var title = uploadedMail && parsed.Title is { Length: > 0 } parsedTitle ? Truncate(parsedTitle, 1000) : document.Title;
+        var author = (uploadedMail ? parsed.Author : null) ?? document.Author ?? parsed.Author;
+        var date = uploadedMail && parsed.Date is { } parsedDate
+            ? parsedDate.ToUniversalTime()
+            : document.SourceCreatedAt ?? parsed.Date?.ToUniversalTime();
         var rows = chunks.Select(c => new Chunk
         {
             TenantId = document.TenantId,

@@ -312,7 +312,9 @@ public sealed class SecondBrainStack : IAsyncDisposable
     {
         var pid = ProcessIdOf(resourceName) ?? throw new InvalidOperationException($"Resource {resourceName} has no process.");
         Kill(pid);
-        await App.ResourceNotifications.WaitForResourceAsync(resourceName, s => s.Snapshot.State?.Text is "Exited" or "Finished" or "Stopped" or "FailedToStart", ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        await App.ResourceNotifications.WaitForResourceAsync(resourceName, s => s.Snapshot.State?.Text is "Exited" or "Finished" or "Stopped" or "FailedToStart", timeout.Token);
     }
 
     /// <summary>Stops a resource through Aspire (a clean shutdown: SIGTERM, then SIGKILL when it does not end).</summary>
@@ -325,10 +327,15 @@ public sealed class SecondBrainStack : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a stopped or killed resource again and waits until it is healthy (infrastructure) or running.</summary>
+    /// <summary>
+    /// Starts a stopped or killed resource again; for redis and postgres, waits until it is healthy. (A replica is
+    /// ready when its heartbeat says so: <see cref="RestartReplicaAsync"/>.)
+    /// </summary>
     public async Task StartResourceAsync(string resourceName, CancellationToken ct = default)
     {
-        var result = await App.ResourceCommands.ExecuteCommandAsync(resourceName, "resource-start", ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromMinutes(2));
+        var result = await App.ResourceCommands.ExecuteCommandAsync(resourceName, "resource-start", timeout.Token);
         if (!result.Success)
         {
             throw new InvalidOperationException($"Could not start {resourceName}: {result.Message}");
@@ -336,11 +343,7 @@ public sealed class SecondBrainStack : IAsyncDisposable
 
         if (resourceName is "redis" or "postgres")
         {
-            await App.ResourceNotifications.WaitForResourceHealthyAsync(resourceName, ct);
-        }
-        else
-        {
-            await App.ResourceNotifications.WaitForResourceAsync(resourceName, KnownResourceStates.Running, ct);
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(resourceName, timeout.Token);
         }
     }
 
@@ -348,7 +351,9 @@ public sealed class SecondBrainStack : IAsyncDisposable
     public async Task RestartReplicaAsync(Replica replica, CancellationToken ct = default)
     {
         await StartResourceAsync(replica.ResourceName, ct);
-        await WaitForReplicasAsync(_apiReplicas, _workerReplicas, ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromMinutes(2));
+        await WaitForReplicasAsync(_apiReplicas, _workerReplicas, timeout.Token);
     }
 
     /// <summary>Commands Redis has processed so far (INFO stats), to count round trips of a workload.</summary>

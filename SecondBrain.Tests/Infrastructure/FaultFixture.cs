@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
 using Npgsql;
+using SecondBrain.TestSupport.StandIns;
 using SecondBrain.Core.Documents;
 using SecondBrain.Core.Search;
 
@@ -12,6 +16,26 @@ namespace SecondBrain.Tests.Infrastructure;
 /// </summary>
 public sealed class FaultFixture : SecondBrainAppFixture
 {
+    /// <summary>Where every service exports its traces (OTLP over HTTP), as to the Aspire dashboard.</summary>
+    public OtlpStandIn Otlp { get; } = new();
+
+    protected override void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+        foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+        {
+            builder.CreateResourceBuilder(project)
+                .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", Otlp.Endpoint)
+                .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+                .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "500");
+        }
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Otlp.Dispose();
+    }
+
     protected override void Configure(Dictionary<string, string> settings)
     {
         foreach (var section in new[] { "Ingestion", "Knowledge:Extraction" })

@@ -175,7 +175,7 @@ public class SecondBrainAppFixture : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (Stack is not null)
         {

@@ -234,6 +234,55 @@ public sealed class SearchAndDocumentsTests(SecondBrainAppFixture app)
         return (await response.Content.ReadFromJsonAsync<SearchResponse>(ApiClient.Json))!;
     }
 
+    [Fact]
+    public async Task An_uploaded_email_keeps_its_headers_and_an_uploaded_chat_export_becomes_threads_with_authors()
+    {
+        var tenant = await app.Api(0).SignupAsync();
+        using var client = app.Api(1).CreateClient(tenant.Tokens.AccessToken);
+        using var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes("""
+            From: Ingrid Solberg <ingrid@clinic.example>
+            To: Ops <ops@clinic.example>
+            Subject: Backup restore test moved
+            Date: Tue, 10 Mar 2026 08:30:00 +0000
+            Message-ID: <restore@clinic.example>
+            Content-Type: text/plain; charset=utf-8
+
+            The quarterly restore test moves to Thursday.
+            """)), "files", "forwarded-mail.eml");
+        form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes("""
+            [
+              {"user": "Arjun Patel", "ts": "1767600000.000100", "text": "Who switches the weekend phone message?", "thread_ts": "1767600000.000100", "reply_count": 1},
+              {"user": "Mei Tanaka", "ts": "1767600300.000200", "text": "I do, every Friday at five.", "thread_ts": "1767600000.000100"},
+              {"user": "Arjun Patel", "ts": "1767686400.000300", "text": "Printer on floor two is jammed again."}
+            ]
+            """)), "files", "it-helpdesk.json");
+        var response = await client.PostAsync("api/documents", form);
+        await response.EnsureStatusAsync(HttpStatusCode.Accepted);
+        var ids = (await response.Content.ReadFromJsonAsync<DocumentsAccepted>(ApiClient.Json))!.DocumentIds;
+        Assert.Equal(3, ids.Count); // the mail, and the chat's two threads
+        await WaitForIngestionAsync(tenant.Tokens.AccessToken, ids);
+
+        var documents = (await client.GetFromJsonAsync<PagedResult<DocumentSummary>>("api/documents?pageSize=10", ApiClient.Json))!.Items;
+        var mail = documents.Single(d => d.Id == ids[0]);
+        Assert.Equal("Backup restore test moved", mail.Title);
+        Assert.Contains("Ingrid Solberg", mail.Author);
+        Assert.Equal(new DateTimeOffset(2026, 3, 10, 8, 30, 0, TimeSpan.Zero), mail.Date);
+        Assert.Equal(DocumentStatuses.Ingested, mail.Status);
+
+        var thread = documents.Single(d => d.Id == ids[1]);
+        Assert.Equal("text/x-slack-thread", thread.ContentType);
+        Assert.Equal("Arjun Patel", thread.Author);
+        Assert.Equal(1767600000, thread.Date!.Value.ToUnixTimeSeconds());
+        var detail = (await client.GetFromJsonAsync<DocumentDetail>($"api/documents/{ids[1]}", ApiClient.Json))!;
+        Assert.Equal("1767600000.000100", detail.Metadata["threadTs"]);
+        Assert.Equal("1", detail.Metadata["replyCount"]);
+
+        // The reply is part of its question's document, spoken by its author.
+        var found = await SearchAsync(client, new SearchRequest("weekend phone message", "keyword"));
+        Assert.Contains(found.Hits, h => h.DocumentId == ids[1] && h.Text.Contains("Mei Tanaka: I do, every Friday at five.", StringComparison.Ordinal));
+    }
+
     private async Task WaitForIngestionAsync(string accessToken, IReadOnlyList<Guid> ids)
     {
         using var client = app.Api(0).CreateClient(accessToken);
