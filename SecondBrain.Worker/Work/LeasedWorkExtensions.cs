@@ -1,3 +1,5 @@
+using OpenTelemetry.Metrics;
+
 namespace SecondBrain.Worker.Work;
 
 public static class LeasedWorkExtensions
@@ -10,6 +12,13 @@ public static class LeasedWorkExtensions
     {
         services.AddSingleton<TQueue>();
         services.AddHostedService<LeasedWorkProcessor<TQueue, TItem, TKey>>();
+        services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(LeasedWorkTelemetry.MeterName));
         return services;
     }
+}
+
+public static class LeasedWorkTelemetry
+{
+    /// <summary>Claims, hand-backs, retries, give-ups and lost leases of every queue (tagged by queue).</summary>
+    public const string MeterName = "SecondBrain.Work";
 }

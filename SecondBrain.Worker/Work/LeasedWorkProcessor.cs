@@ -29,7 +29,7 @@ public sealed class LeasedWorkProcessor<TQueue, TItem, TKey>(
     where TItem : class, ILeasedItem<TKey>
     where TKey : notnull
 {
-    private static readonly Meter Meter = new("SecondBrain.Work");
+    private static readonly Meter Meter = new(LeasedWorkTelemetry.MeterName);
     private static readonly Counter<long> Claimed = Meter.CreateCounter<long>("secondbrain.work.claimed", description: "Items claimed");
     private static readonly Counter<long> Released = Meter.CreateCounter<long>("secondbrain.work.released", description: "Items handed back without counting an attempt");
     private static readonly Counter<long> Retried = Meter.CreateCounter<long>("secondbrain.work.retried", description: "Items queued again after a failed attempt");
