@@ -16,20 +16,16 @@ catch (Exception ex) when (ex is StartupException or InvalidOperationException o
     return 1;
 }
 
-// Secrets are parameters: generated on first run and kept in the AppHost's user secrets, or supplied through
-// Parameters:<name> (configuration, environment or the deployment's secret store). Never literals.
-var postgresPassword = builder.AddParameter("postgres-password",
-    new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
-var jwtSigningKey = builder.AddParameter("jwt-signing-key",
-    new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+var secrets = builder.AddSecondBrainSecrets();
+var providerSecrets = builder.AddProviderSecrets("Gmail", "Slack", "Box");
 
 SecondBrainInfrastructure infrastructure;
 try
 {
     infrastructure = settings.Infra switch
     {
-        InfraMode.Container => builder.AddContainerInfrastructure(postgresPassword),
-        InfraMode.Local => builder.AddLocalInfrastructure(postgresPassword, settings.DataDirectory),
+        InfraMode.Container => builder.AddContainerInfrastructure(secrets),
+        InfraMode.Local => builder.AddLocalInfrastructure(secrets, settings.DataDirectory),
         _ => throw new InvalidOperationException($"Unsupported infrastructure mode {settings.Infra}.")
     };
 }
@@ -42,13 +38,15 @@ catch (DistributedApplicationException ex)
 var api = builder.AddProject<Projects.SecondBrain_Api>("api")
     .WithReplicas(settings.ApiReplicas)
     .WithSecondBrainInfrastructure(infrastructure)
-    .WithEnvironment("Jwt__SigningKey", jwtSigningKey)
+    .WithEnvironment("Jwt__SigningKey", secrets.JwtSigningKey)
+    .WithEnvironment("DataProtection__KeyEncryptionKey", secrets.DataProtectionKey)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
 var worker = builder.AddProject<Projects.SecondBrain_Worker>("worker")
     .WithReplicas(settings.WorkerReplicas)
     .WithSecondBrainInfrastructure(infrastructure)
+    .WithEnvironment("DataProtection__KeyEncryptionKey", secrets.DataProtectionKey)
     .WithHttpHealthCheck("/health");
 
 if (settings.Demo)
@@ -61,8 +59,8 @@ if (settings.Demo)
 
 // Provider settings (client ids and secrets, endpoints, redirect URIs, the front-end URL) reach both services
 // under the same names, from the AppHost's configuration or user secrets.
-api.WithConfigurationSection(builder.Configuration, "Integrations");
-worker.WithConfigurationSection(builder.Configuration, "Integrations");
+api.WithConfigurationSection(builder.Configuration, "Integrations").WithProviderSecrets(providerSecrets);
+worker.WithConfigurationSection(builder.Configuration, "Integrations").WithProviderSecrets(providerSecrets);
 foreach (var section in new[] { "Sync", "Ingestion", "Embeddings", "VectorIndex", "Knowledge" })
 {
     api.WithConfigurationSection(builder.Configuration, section);

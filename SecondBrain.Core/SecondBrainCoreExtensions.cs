@@ -1,4 +1,7 @@
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
+using SecondBrain.Core.Security;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -28,6 +31,9 @@ public static class SecondBrainCoreExtensions
         var connectionString = builder.Configuration.GetConnectionString(SecondBrainDatabase.ConnectionName)
             ?? throw new InvalidOperationException(
                 $"ConnectionStrings:{SecondBrainDatabase.ConnectionName} is not set. Start SecondBrain through the AppHost, or set it.");
+        // The services run as the application role; only the migrator uses the owner's connection (when there is one).
+        services.AddSingleton(new DatabaseConnections(connectionString,
+            builder.Configuration.GetConnectionString(DatabaseConnections.OwnerConnectionName) ?? connectionString));
         var dataSource = SecondBrainDatabase.CreateDataSource(connectionString);
         services.AddSingleton(dataSource);
         services.AddDbContext<SecondBrainDbContext>(options => SecondBrainDatabase.Configure(options, dataSource));
@@ -40,9 +46,13 @@ public static class SecondBrainCoreExtensions
             .WithMetrics(m => m.AddMeter(SecondBrain.Core.Resilience.RedisFallback.MeterName));
 
         // One key ring for every instance, durable in Postgres: what one instance protects, any other can read.
+        // ... and encrypted at rest with a secret that is not in that database.
+        services.AddOptions<KeyRingEncryptionOptions>().BindConfiguration(KeyRingEncryptionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddDataProtection()
             .SetApplicationName("SecondBrain")
             .PersistKeysToDbContext<SecondBrainDbContext>();
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<IOptions<KeyRingEncryptionOptions>>((keys, encryption) => keys.XmlEncryptor = new AesGcmXmlEncryptor(encryption.Value));
 
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         return builder;

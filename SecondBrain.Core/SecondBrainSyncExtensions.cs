@@ -55,6 +55,17 @@ public static class SecondBrainSyncExtensions
         }
 #pragma warning restore EXTEXP0001
 
+        // Token endpoints get no retries at all: an authorization code, and a Box refresh token, work once, so a
+        // retried request could spend one twice and lose the grant. A short timeout reports an unreachable
+        // endpoint within seconds instead of after a minute of retries.
+        foreach (var provider in Sources.OAuthProviders)
+        {
+#pragma warning disable EXTEXP0001
+            services.AddHttpClient(ProviderTokenClients.Name(provider), client => client.Timeout = ProviderTokenClients.Timeout)
+                .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+        }
+
         services.AddScoped<IOAuthProvider, GmailOAuthProvider>();
         services.AddScoped<IOAuthProvider, SlackOAuthProvider>();
         services.AddScoped<IOAuthProvider, BoxOAuthProvider>();

@@ -17,10 +17,14 @@ public static class IntegrationsApi
             .RequireAuthorization(AuthenticationSetup.AdminPolicy)
             .WithName("ConnectIntegration")
             .WithSummary("Start OAuth: returns the provider's authorize URL (state valid for 10 minutes, single use).");
-        api.MapGet("/{provider}/callback", CallbackAsync)
+        api.MapGet("/{provider}/callback", Callback)
             .AllowAnonymous()
             .WithName("IntegrationCallback")
-            .WithSummary("The provider redirects here (any instance). Redirects to the front end with ?connected= or ?error=.");
+            .WithSummary("The provider redirects the browser here (any instance); it is sent on to the front end with ?provider=&code=&state= (or ?error=). Nothing is exchanged here.");
+        api.MapPost("/{provider}/complete", CompleteAsync)
+            .RequireAuthorization(AuthenticationSetup.AdminPolicy)
+            .WithName("CompleteIntegration")
+            .WithSummary("The front end completes the connection for the signed-in user who started it: {code, state} from the redirect. 400 invalid_state for anyone else's attempt.");
         api.MapDelete("/{provider}", DisconnectAsync)
             .RequireAuthorization(AuthenticationSetup.AdminPolicy)
             .WithName("DisconnectIntegration")
@@ -39,9 +43,15 @@ public static class IntegrationsApi
         return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : outcome.Problem!.ToHttpResult(http);
     }
 
-    public static async Task<RedirectHttpResult> CallbackAsync(
-        string provider, string? code, string? state, string? error, IntegrationService integrations, CancellationToken ct) =>
-        TypedResults.Redirect((await integrations.CallbackAsync(provider, code, state, error, ct)).ToString());
+    public static RedirectHttpResult Callback(string provider, string? code, string? state, string? error, IntegrationService integrations) =>
+        TypedResults.Redirect(integrations.ForwardCallback(provider, code, state, error).ToString());
+
+    public static async Task<Results<Ok<IntegrationStatus>, ProblemHttpResult>> CompleteAsync(
+        string provider, CompleteConnectionRequest request, IntegrationService integrations, HttpContext http, CancellationToken ct)
+    {
+        var outcome = await integrations.CompleteAsync(provider, request, ct);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : outcome.Problem!.ToHttpResult(http);
+    }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DisconnectAsync(
         string provider, IntegrationService integrations, HttpContext http, CancellationToken ct) =>

@@ -6,14 +6,16 @@ internal static class ContainerInfrastructure
     private const string QdrantImage = "qdrant/qdrant";
     private const string QdrantTag = "v1.15.4";
 
-    public static SecondBrainInfrastructure AddContainerInfrastructure(
-        this IDistributedApplicationBuilder builder, IResourceBuilder<ParameterResource> postgresPassword)
+    public static SecondBrainInfrastructure AddContainerInfrastructure(this IDistributedApplicationBuilder builder, SecondBrainSecrets secrets)
     {
-        var redis = builder.AddRedis("redis").WithDataVolume("secondbrain-redis");
+        var redis = builder.AddRedis("redis", password: secrets.RedisPassword).WithDataVolume("secondbrain-redis");
 
-        var database = builder.AddPostgres("postgres", password: postgresPassword)
-            .WithDataVolume("secondbrain-postgres")
-            .AddDatabase("secondbrain");
+        var server = builder.AddPostgres("postgres", password: secrets.PostgresPassword)
+            .WithDataVolume("secondbrain-postgres");
+        var database = server.AddDatabase(SecondBrainInfrastructure.DatabaseName);
+        var endpoint = server.Resource.PrimaryEndpoint;
+        var appDatabase = builder.AddConnectionString("secondbrain-app", ReferenceExpression.Create(
+            $"Host={endpoint.Property(EndpointProperty.Host)};Port={endpoint.Property(EndpointProperty.Port)};Username={SecondBrainInfrastructure.AppRole};Password={secrets.AppDatabasePassword};Database={SecondBrainInfrastructure.DatabaseName}"));
 
         var qdrantApiKey = builder.AddParameter("qdrant-api-key",
             new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
@@ -31,6 +33,7 @@ internal static class ContainerInfrastructure
         return new SecondBrainInfrastructure(
             redis.AsConnectionString(),
             database.AsConnectionString(),
+            appDatabase.AsConnectionString(),
             qdrantConnection.AsConnectionString(),
             qdrant);
     }

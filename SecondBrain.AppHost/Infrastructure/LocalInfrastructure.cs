@@ -7,14 +7,16 @@ using Npgsql;
 
 namespace SecondBrain.AppHost.Infrastructure;
 
-/// <summary>redis-server run as an executable; exposes <c>host:port</c> like the Redis container does.</summary>
-public sealed class LocalRedisResource(string name, string command, string workingDirectory)
+/// <summary>redis-server run as an executable, password required; exposes <c>host:port,password=...</c> like the Redis container does.</summary>
+public sealed class LocalRedisResource(string name, string command, string workingDirectory, ParameterResource password)
     : ExecutableResource(name, command, workingDirectory), IResourceWithConnectionString
 {
     public EndpointReference PrimaryEndpoint => new(this, "tcp");
 
+    public ParameterResource Password { get; } = password;
+
     public ReferenceExpression ConnectionStringExpression =>
-        ReferenceExpression.Create($"{PrimaryEndpoint.Property(EndpointProperty.Host)}:{PrimaryEndpoint.Property(EndpointProperty.Port)}");
+        ReferenceExpression.Create($"{PrimaryEndpoint.Property(EndpointProperty.Host)}:{PrimaryEndpoint.Property(EndpointProperty.Port)},password={Password}");
 }
 
 /// <summary>A postgres server run as an executable; its connection string names the SecondBrain database.</summary>
@@ -37,11 +39,11 @@ public sealed class LocalPostgresResource(string name, string command, string wo
 /// </summary>
 internal static class LocalInfrastructure
 {
-    private const string DatabaseName = "secondbrain";
+    private const string DatabaseName = SecondBrainInfrastructure.DatabaseName;
 
-    public static SecondBrainInfrastructure AddLocalInfrastructure(
-        this IDistributedApplicationBuilder builder, IResourceBuilder<ParameterResource> postgresPassword, string dataDirectory)
+    public static SecondBrainInfrastructure AddLocalInfrastructure(this IDistributedApplicationBuilder builder, SecondBrainSecrets secrets, string dataDirectory)
     {
+        var postgresPassword = secrets.PostgresPassword;
         var redisServer = LocalBinaries.Require("redis-server", "redis-server");
         var postgresBin = LocalBinaries.Require("postgres", "postgresql");
         var initdbBin = LocalBinaries.Require("initdb", "postgresql");
@@ -51,11 +53,14 @@ internal static class LocalInfrastructure
         var redisData = Directory.CreateDirectory(Path.Combine(dataDirectory, "redis")).FullName;
         var postgresData = Path.Combine(dataDirectory, "postgres");
 
-        var redis = builder.AddResource(new LocalRedisResource("redis", redisServer, redisData))
+        // The password goes in a config file only the owner can read (never on the command line, where ps shows it).
+        var redisConfig = Path.Combine(redisData, "secondbrain.conf");
+        var redis = builder.AddResource(new LocalRedisResource("redis", redisServer, redisData, secrets.RedisPassword.Resource))
             .WithEndpoint(name: "tcp", scheme: "tcp")
             .WithArgs(context =>
             {
                 var endpoint = context.Resource is LocalRedisResource r ? r.PrimaryEndpoint : throw new InvalidOperationException();
+                context.Args.Add(redisConfig);
                 context.Args.Add("--port");
                 context.Args.Add(endpoint.Property(EndpointProperty.TargetPort));
                 context.Args.Add("--bind");
@@ -70,6 +75,16 @@ internal static class LocalInfrastructure
                 context.Args.Add("no");
             });
         AddHealthCheck(builder, redis, "redis_local_check", (r, ct) => PingRedisAsync(r, ct));
+        builder.Eventing.Subscribe<BeforeStartEvent>(async (_, ct) =>
+        {
+            var password = await secrets.RedisPassword.Resource.GetValueAsync(ct)
+                ?? throw new InvalidOperationException("The redis-password parameter has no value.");
+            await File.WriteAllTextAsync(redisConfig, $"requirepass \"{password.Replace("\"", "", StringComparison.Ordinal)}\"\n", ct);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(redisConfig, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        });
 
         var command = runAsPostgresUser ? "setpriv" : postgresBin;
         var postgres = builder.AddResource(new LocalPostgresResource("postgres", command, dataDirectory, postgresPassword.Resource, DatabaseName))
@@ -100,6 +115,11 @@ internal static class LocalInfrastructure
             });
         AddHealthCheck(builder, postgres, "postgres_local_check", (r, ct) => QueryPostgresAsync(r, ct));
 
+        // The services' own connection: the least-privilege role the migrator creates and keeps (see DatabaseMigrator).
+        var endpoint = postgres.Resource.PrimaryEndpoint;
+        var appDatabase = builder.AddConnectionString("secondbrain-app", ReferenceExpression.Create(
+            $"Host={endpoint.Property(EndpointProperty.Host)};Port={endpoint.Property(EndpointProperty.Port)};Username={SecondBrainInfrastructure.AppRole};Password={secrets.AppDatabasePassword};Database={DatabaseName}"));
+
         // initdb on first run, and the password kept in step with the parameter on every run, before postgres starts.
         builder.Eventing.Subscribe<BeforeStartEvent>(async (_, ct) =>
         {
@@ -110,7 +130,8 @@ internal static class LocalInfrastructure
 
         return new SecondBrainInfrastructure(
             builder.CreateResourceBuilder<IResourceWithConnectionString>(redis.Resource),
-            builder.CreateResourceBuilder<IResourceWithConnectionString>(postgres.Resource));
+            builder.CreateResourceBuilder<IResourceWithConnectionString>(postgres.Resource),
+            builder.CreateResourceBuilder<IResourceWithConnectionString>(appDatabase.Resource));
     }
 
     private static void AddHealthCheck<T>(IDistributedApplicationBuilder builder, IResourceBuilder<T> resource, string key,
@@ -122,18 +143,32 @@ internal static class LocalInfrastructure
 
     private static async Task PingRedisAsync(LocalRedisResource redis, CancellationToken ct)
     {
-        var hostAndPort = await redis.ConnectionStringExpression.GetValueAsync(ct) ?? throw new InvalidOperationException("No Redis endpoint yet.");
+        var connection = await redis.ConnectionStringExpression.GetValueAsync(ct) ?? throw new InvalidOperationException("No Redis endpoint yet.");
+        var hostAndPort = connection.Split(',')[0];
+        var password = await redis.Password.GetValueAsync(ct) ?? "";
         var separator = hostAndPort.LastIndexOf(':');
         using var client = new TcpClient();
-        await client.ConnectAsync(hostAndPort[..separator], int.Parse(hostAndPort[(separator + 1)..]), ct);
+        await client.ConnectAsync(hostAndPort[..separator], int.Parse(hostAndPort[(separator + 1)..], System.Globalization.CultureInfo.InvariantCulture), ct);
         await using var stream = client.GetStream();
-        await stream.WriteAsync("PING\r\n"u8.ToArray(), ct);
-        var buffer = new byte[64];
-        var read = await stream.ReadAsync(buffer, ct);
-        var reply = Encoding.ASCII.GetString(buffer, 0, read);
-        if (!reply.StartsWith("+PONG", StringComparison.Ordinal))
+        // RESP arrays, so a password with spaces or quotes is sent as it is.
+        var auth = $"*2\r\n$4\r\nAUTH\r\n${Encoding.UTF8.GetByteCount(password)}\r\n{password}\r\n*1\r\n$4\r\nPING\r\n";
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(auth), ct);
+        var reply = new StringBuilder();
+        var buffer = new byte[256];
+        while (!reply.ToString().Contains("PONG", StringComparison.Ordinal) && !reply.ToString().Contains("-", StringComparison.Ordinal))
         {
-            throw new InvalidOperationException($"Redis answered '{reply.Trim()}' to PING.");
+            var read = await stream.ReadAsync(buffer, ct);
+            if (read == 0)
+            {
+                break;
+            }
+
+            reply.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        if (!reply.ToString().Contains("+PONG", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"Redis answered '{reply.ToString().Trim()}' to AUTH and PING.");
         }
     }
 

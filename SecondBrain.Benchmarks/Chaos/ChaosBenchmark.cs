@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.WebUtilities;
 using Npgsql;
 using SecondBrain.Benchmarks.Reporting;
 using SecondBrain.Core.Identity;
@@ -322,17 +321,9 @@ public static class ChaosBenchmark
 
     private static async Task ConnectAsync(SecondBrainStack stack, GmailStandIn gmail, string token)
     {
-        using var client = new HttpClient { BaseAddress = stack.ApiAddresses[0] };
-        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
-        var connect = await client.PostAsync("api/integrations/gmail/connect", null);
-        connect.EnsureSuccessStatusCode();
-        var authorize = (await connect.Content.ReadFromJsonAsync<ConnectResponse>(Json))!.AuthorizeUrl;
-        var state = QueryHelpers.ParseQuery(authorize.Query)["state"].ToString();
-        using var browser = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = stack.ApiAddresses[^1] };
-        var callback = await browser.GetAsync($"api/integrations/gmail/callback?code={Uri.EscapeDataString(gmail.IssueAuthorizationCode())}&state={Uri.EscapeDataString(state)}");
-        if (callback.StatusCode != HttpStatusCode.Redirect || callback.Headers.Location?.Query.Contains("connected=gmail", StringComparison.Ordinal) != true)
+        if (await OAuthRoundTrip.ConnectAsync(stack.ApiAddresses[0], stack.ApiAddresses[^1], token, "gmail", gmail.IssueAuthorizationCode) is { } error)
         {
-            throw new InvalidOperationException($"Connecting the Gmail stand-in failed: {callback.StatusCode} {callback.Headers.Location}");
+            throw new InvalidOperationException($"Connecting the Gmail stand-in failed: {error}");
         }
     }
 

@@ -123,22 +123,8 @@ public static class ConnectorsBenchmark
         return outcomes.Count(o => o);
     }
 
-    private static async Task<bool> ConnectAsync(Uri connectOn, Uri callbackOn, GmailStandIn gmail, string accessToken)
-    {
-        using var client = Client(connectOn, accessToken);
-        var connect = await client.PostAsync("api/integrations/gmail/connect", null);
-        if (!connect.IsSuccessStatusCode)
-        {
-            return false;
-        }
-
-        var body = (await connect.Content.ReadFromJsonAsync<ConnectResponse>(Json))!;
-        var state = QueryHelpers.ParseQuery(body.AuthorizeUrl.Query)["state"].ToString();
-        using var browser = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = callbackOn };
-        var callback = await browser.GetAsync($"api/integrations/gmail/callback?code={Uri.EscapeDataString(gmail.IssueAuthorizationCode())}&state={Uri.EscapeDataString(state)}");
-        return callback.StatusCode == HttpStatusCode.Redirect
-               && QueryHelpers.ParseQuery(callback.Headers.Location!.Query).ContainsKey("connected");
-    }
+    private static async Task<bool> ConnectAsync(Uri connectOn, Uri callbackOn, GmailStandIn gmail, string accessToken) =>
+        await OAuthRoundTrip.ConnectAsync(connectOn, callbackOn, accessToken, "gmail", gmail.IssueAuthorizationCode) is null;
 
     private static async Task<SignupResponse> SignupAsync(Uri api)
     {

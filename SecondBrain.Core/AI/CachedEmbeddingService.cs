@@ -93,13 +93,23 @@ public sealed class CachedEmbeddingService : IDisposable
     public int InFlight => _inFlight.Count;
 
     public async Task<ReadOnlyMemory<float>> EmbedOneAsync(string text, CancellationToken cancellationToken = default) =>
-        (await EmbedAsync([text], cancellationToken).ConfigureAwait(false))[0];
+        (await EmbedAsync([text], partition: null, cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>A tenant's text: cached in that tenant's partition only.</summary>
+    public async Task<ReadOnlyMemory<float>> EmbedOneAsync(string text, Guid partition, CancellationToken cancellationToken = default) =>
+        (await EmbedAsync([text], partition, cancellationToken).ConfigureAwait(false))[0];
+
+    public Task<IReadOnlyList<ReadOnlyMemory<float>>> EmbedAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+        EmbedAsync(texts, partition: null, cancellationToken);
 
     /// <summary>
     /// One vector per text, in order. A computation shared with other callers continues if this caller gives up,
-    /// so its result still reaches the caches.
+    /// so its result still reaches the caches. <paramref name="partition"/> (a tenant) keeps the cache entries of a
+    /// tenant's texts apart from every other tenant's: whether a text is in the cache, and so how fast it comes back,
+    /// then says nothing about what another tenant wrote or asked. Null is the shared partition, for texts that are
+    /// nobody's (fixed example sentences).
     /// </summary>
-    public async Task<IReadOnlyList<ReadOnlyMemory<float>>> EmbedAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<ReadOnlyMemory<float>>> EmbedAsync(IReadOnlyList<string> texts, Guid? partition, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
@@ -108,7 +118,7 @@ public sealed class CachedEmbeddingService : IDisposable
         for (var i = 0; i < texts.Count; i++)
         {
             var text = Normalize(texts[i] ?? "");
-            var key = KeyOf(text);
+            var key = KeyOf(text, partition);
             if (missing.TryGetValue(key, out var entry))
             {
                 entry.Positions.Add(i);
@@ -198,8 +208,8 @@ public sealed class CachedEmbeddingService : IDisposable
         return builder.Length == composed.Length ? composed : builder.ToString();
     }
 
-    private string KeyOf(string normalizedText) =>
-        _scope + ":" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalizedText)));
+    private string KeyOf(string normalizedText, Guid? partition) =>
+        _scope + ":" + (partition?.ToString("N") ?? "shared") + ":" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalizedText)));
 
     private sealed record Pending(string Key, string Text, TaskCompletionSource<float[]> Completion);
 

@@ -14,8 +14,7 @@ namespace SecondBrain.Core.Data;
 /// Each pass is recorded in <c>migration_runs</c>.
 /// </summary>
 public sealed class DatabaseMigrator(
-    IServiceScopeFactory scopes,
-    NpgsqlDataSource dataSource,
+    DatabaseConnections connections,
     InstanceIdentity identity,
     ILogger<DatabaseMigrator> logger)
 {
@@ -29,12 +28,15 @@ public sealed class DatabaseMigrator(
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         using var activity = ActivitySource.StartActivity("migrate database");
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<SecondBrainDbContext>();
+        // Migrations run as the database's owner; the services run as the application role, which owns nothing.
+        await using var owner = SecondBrainDatabase.CreateDataSource(connections.Owner);
+        var options = new DbContextOptionsBuilder<SecondBrainDbContext>();
+        SecondBrainDatabase.Configure(options, owner);
+        await using var db = new SecondBrainDbContext(options.Options, new Tenancy.TenantContext());
         var started = DateTimeOffset.UtcNow;
 
         // A dedicated connection holds the lock for the whole migration; EF uses its own connection meanwhile.
-        await using var lockConnection = dataSource.CreateConnection();
+        await using var lockConnection = owner.CreateConnection();
         await OpenWithRetryAsync(lockConnection, cancellationToken);
         await using (var acquire = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", lockConnection))
         {
@@ -55,6 +57,11 @@ public sealed class DatabaseMigrator(
             else
             {
                 logger.LogInformation("Database schema is up to date; instance {InstanceId} applied nothing", identity.InstanceId);
+            }
+
+            if (connections.AppRole is { } app)
+            {
+                await AppRoleBootstrap.ApplyAsync(lockConnection, app.User, app.Password, cancellationToken);
             }
 
             db.MigrationRuns.Add(new MigrationRun

@@ -33,7 +33,7 @@ public sealed record DocumentsAccepted(IReadOnlyList<Guid> DocumentIds);
 public sealed record DocumentQuery(string? Source, string? Status, string? Author, DateTimeOffset? From, DateTimeOffset? To, string? Text);
 
 /// <summary>Uploads, listing and deletion of documents (the Api side; ingestion runs in the Worker).</summary>
-public sealed class DocumentService(SecondBrainDbContext db, TenantContext tenant, TimeProvider time)
+public sealed class DocumentService(SecondBrainDbContext db, TenantContext tenant, CorpusVersion corpus, TimeProvider time)
 {
     public const string UploadSource = "upload";
 
@@ -189,7 +189,16 @@ public sealed class DocumentService(SecondBrainDbContext db, TenantContext tenan
         document.Text = null;
         document.Content = null;
         db.IngestionJobs.Add(new IngestionJob { TenantId = document.TenantId, DocumentId = document.Id, DocumentVersion = document.Version, Kind = "delete" });
-        await db.SaveChangesAsync(ct);
+
+        // Search stops returning the document at once (it checks the tombstone); so must cached answers that cite it.
+        var strategy = db.Database.CreateExecutionStrategy();
+        await strategy.ExecuteAsync(async token =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(token);
+            await db.SaveChangesAsync(token);
+            await corpus.BumpAsync(document.TenantId, token);
+            await transaction.CommitAsync(token);
+        }, ct);
         return true;
     }
 }

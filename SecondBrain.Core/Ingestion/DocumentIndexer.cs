@@ -141,7 +141,7 @@ public sealed class DocumentIndexer(
         using var activity = IngestionTelemetry.ActivitySource.StartActivity("embed chunks");
         var texts = documents.SelectMany(d => d.Chunks.Select(EmbeddingText)).ToList();
         activity?.SetTag("embedding.texts", texts.Count);
-        var embedded = await embeddings.EmbedAsync(texts, ct);
+        var embedded = await embeddings.EmbedAsync(texts, db.ScopedTenantId, ct);
         return embedded.Select(e => e.ToArray()).ToList();
     }
 

@@ -72,7 +72,18 @@ public sealed class ConnectionTokenSource(
             }
             catch (ReauthRequiredException ex)
             {
-                await MarkReauthRequiredAsync(connection, ex.Message, cancellationToken);
+                // invalid_grant may only mean that another instance refreshed first (the lock can lapse, e.g. while
+                // Redis fails over) and the refresh token we sent is spent: its tokens are in the row by now.
+                db.ChangeTracker.Clear();
+                var latest = await LoadAsync(connectionId, cancellationToken);
+                var stored = protector.Unprotect(latest.ProtectedTokens!);
+                if (stored.RefreshToken != current.RefreshToken || stored.AccessToken != current.AccessToken)
+                {
+                    logger.LogInformation("{Provider} tokens of connection {ConnectionId} were refreshed elsewhere; using those", latest.Provider, connectionId);
+                    return stored.AccessToken;
+                }
+
+                await MarkReauthRequiredAsync(latest, ex.Message, cancellationToken);
                 throw;
             }
 

@@ -25,6 +25,10 @@ public sealed record IntegrationStatus(
     Guid? ActiveRunId);
 
 /// <summary>Stable codes the callback puts in <c>?error=</c> on the front-end URL.</summary>
+/// <summary>What the front end posts after the provider sent the browser back: the code and state from the redirect.</summary>
+public sealed record CompleteConnectionRequest(string? Code, string? State, string? Error = null);
+
+/// <summary>Codes of a failed connection: in the front-end redirect's <c>?error=</c>, or as problem codes of the completion.</summary>
 public static class CallbackErrors
 {
     public const string InvalidState = "invalid_state";
@@ -33,8 +37,6 @@ public static class CallbackErrors
     public const string TokenExchangeFailed = "token_exchange_failed";
     public const string ProviderUnavailable = "provider_unavailable";
 
-    /// <summary>SecondBrain's own storage was unavailable; the attempt is kept, so the same link can be retried.</summary>
-    public const string ServiceUnavailable = "service_unavailable";
 }
 
 /// <summary>
@@ -73,55 +75,81 @@ public sealed class IntegrationService(
         return new ConnectResponse(provider, oauth.BuildAuthorizeUrl(state, challenge, new Uri(settings.RedirectUri)), expiresAt);
     }
 
-    /// <summary>Handles the provider's redirect on any instance; returns where to send the browser.</summary>
-    public async Task<Uri> CallbackAsync(string provider, string? code, string? state, string? error, CancellationToken ct)
+    /// <summary>
+    /// The provider's redirect, on any instance, from whichever browser comes back with it: it carries no proof of
+    /// who started the flow, so nothing is exchanged here. The browser is sent on to the front end with the code and
+    /// state, and the signed-in user's front end completes the connection (<see cref="CompleteAsync"/>).
+    /// </summary>
+    public Uri ForwardCallback(string provider, string? code, string? state, string? error)
     {
-        OAuthAttempt? attempt;
-        try
-        {
-            attempt = await states.ConsumeAsync(state);
-        }
-        catch (Resilience.DependencyUnavailableException ex)
-        {
-            // A browser redirect, so no 503 page: the front end shows the outcome, and the attempt is still in Redis.
-            logger.LogWarning("OAuth callback for {Provider} while {Dependency} is unavailable", provider, ex.Dependency);
-            return Frontend(provider, CallbackErrors.ServiceUnavailable);
-        }
-
-        if (attempt is null || attempt.Provider != provider || Resolve(provider) is not { } oauth)
-        {
-            logger.LogWarning("OAuth callback for {Provider} with an unknown, expired or replayed state", provider);
-            return Frontend(provider, CallbackErrors.InvalidState);
-        }
-
+        var query = new Dictionary<string, string?> { ["provider"] = provider, ["state"] = state };
         if (!string.IsNullOrEmpty(error))
         {
-            return Frontend(provider, CallbackErrors.ProviderDenied);
+            query["error"] = CallbackErrors.ProviderDenied;
+        }
+        else if (!string.IsNullOrEmpty(code))
+        {
+            query["code"] = code;
+        }
+        else
+        {
+            query["error"] = CallbackErrors.MissingCode;
         }
 
-        if (string.IsNullOrEmpty(code))
+        return new Uri(QueryHelpers.AddQueryString(options.Value.FrontendUrl, query));
+    }
+
+    /// <summary>
+    /// Completes a connection for the signed-in user, with the code and state the provider gave the browser. The
+    /// stored attempt must be this user's (same tenant, same user, same provider): an attacker's authorize link that
+    /// a victim consents to ends here with <c>invalid_state</c>, and no code is exchanged. The state is spent either way.
+    /// </summary>
+    public async Task<Outcome<IntegrationStatus>> CompleteAsync(string provider, CompleteConnectionRequest request, CancellationToken ct)
+    {
+        if (Resolve(provider) is not { } oauth)
         {
-            return Frontend(provider, CallbackErrors.MissingCode);
+            return UnknownProvider(provider);
+        }
+
+        var attempt = await states.ConsumeAsync(request.State);
+        if (attempt is null || attempt.Provider != provider || attempt.TenantId != tenant.TenantId || attempt.UserId != tenant.UserId)
+        {
+            logger.LogWarning("OAuth completion for {Provider} with an unknown, expired, replayed or another user's state", provider);
+            return new ApiProblem(400, CallbackErrors.InvalidState,
+                "This connection attempt is unknown, expired, already used, or was started by someone else. Connect again.");
+        }
+
+        if (!string.IsNullOrEmpty(request.Error))
+        {
+            return new ApiProblem(400, CallbackErrors.ProviderDenied, $"{provider} did not grant access ({request.Error}).");
+        }
+
+        if (string.IsNullOrEmpty(request.Code))
+        {
+            return new ApiProblem(400, CallbackErrors.MissingCode, "The provider's answer has no authorization code.");
         }
 
         ProviderTokens tokens;
         try
         {
-            tokens = await oauth.ExchangeCodeAsync(code, attempt.CodeVerifier, new Uri(attempt.RedirectUri), ct);
+            // Once: an authorization code is single-use, so a retry could only spend it twice (ProviderTokenClients).
+            tokens = await oauth.ExchangeCodeAsync(request.Code, attempt.CodeVerifier, new Uri(attempt.RedirectUri), ct);
         }
-        catch (ProviderOAuthException ex)
+        catch (ProviderOAuthException ex) when (ex.Error != CallbackErrors.ProviderUnavailable)
         {
             logger.LogWarning("{Provider} refused the code exchange: {Error}", provider, ex.Error);
-            return Frontend(provider, CallbackErrors.TokenExchangeFailed);
+            return new ApiProblem(400, CallbackErrors.TokenExchangeFailed, $"{provider} refused the authorization code ({ex.Error}). Connect again.");
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException or ProviderOAuthException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
         {
-            logger.LogWarning(ex, "{Provider} token endpoint unreachable", provider);
-            return Frontend(provider, CallbackErrors.ProviderUnavailable);
+            logger.LogWarning("{Provider} token endpoint unreachable: {Message}", provider, ex.Message);
+            return new ApiProblem(503, CallbackErrors.ProviderUnavailable, $"{provider} could not be reached to complete the connection. Connect again in a moment.")
+            {
+                RetryAfter = TimeSpan.FromSeconds(5)
+            };
         }
 
-        tenant.Set(attempt.TenantId, attempt.UserId);
-        // Two callbacks of one tenant and provider may race; the unique (tenant, provider) index lets one insert
+        // Two completions of one tenant and provider may race; the unique (tenant, provider) index lets one insert
         // win and the other then updates the row it finds.
         for (var attemptNumber = 1; ; attemptNumber++)
         {
@@ -136,7 +164,7 @@ public sealed class IntegrationService(
             }
         }
 
-        return Frontend(provider, error: null);
+        return (await ListAsync(ct)).Single(s => s.Provider == provider);
     }
 
     private async Task SaveConnectionAsync(string provider, OAuthAttempt attempt, ProviderTokens tokens, CancellationToken ct)
@@ -254,14 +282,6 @@ public sealed class IntegrationService(
     }
 
     private IOAuthProvider? Resolve(string provider) => providers.FirstOrDefault(p => p.Provider == provider);
-
-    private Uri Frontend(string provider, string? error)
-    {
-        var query = error is null
-            ? new Dictionary<string, string?> { ["connected"] = provider }
-            : new Dictionary<string, string?> { ["error"] = error, ["provider"] = provider };
-        return new Uri(QueryHelpers.AddQueryString(options.Value.FrontendUrl, query));
-    }
 
     private static ApiProblem UnknownProvider(string provider) =>
         new(404, ProblemCodes.UnknownProvider, $"'{provider}' is not a provider. Known: {string.Join(", ", Sources.OAuthProviders)}.");

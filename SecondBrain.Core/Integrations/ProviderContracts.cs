@@ -106,3 +106,11 @@ public sealed class IntegrationsOptions
         _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "Not an OAuth provider.")
     };
 }
+
+/// <summary>The HTTP clients for providers' token endpoints: no retry pipeline, a few seconds' timeout.</summary>
+public static class ProviderTokenClients
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
+    public static string Name(string provider) => provider + ".token";
+}

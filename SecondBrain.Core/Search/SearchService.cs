@@ -76,7 +76,7 @@ public sealed class SearchService(SecondBrainDbContext db, TenantContext tenant,
 
         // The query's embedding (model inference on a cache miss) is computed while Postgres runs the keyword query.
         var embedClock = Stopwatch.StartNew();
-        var embedding = mode == SearchModes.Keyword ? null : EmbedAsync(query, embedClock, ct);
+        var embedding = mode == SearchModes.Keyword ? null : EmbedAsync(query, tenantId, embedClock, ct);
         var stage = Stopwatch.StartNew();
         IReadOnlyList<Guid> keyword = mode == SearchModes.Dense || tsQuery.Length == 0
             ? []
@@ -107,10 +107,10 @@ public sealed class SearchService(SecondBrainDbContext db, TenantContext tenant,
         return new SearchResponse(query, mode, expansions, hits, clock.Elapsed.TotalMilliseconds, timings);
     }
 
-    private async Task<float[]> EmbedAsync(string query, Stopwatch clock, CancellationToken ct)
+    private async Task<float[]> EmbedAsync(string query, Guid tenantId, Stopwatch clock, CancellationToken ct)
     {
         await Task.Yield();
-        var vector = await embeddings.EmbedOneAsync(query, ct);
+        var vector = await embeddings.EmbedOneAsync(query, tenantId, ct);
         clock.Stop();
         return vector.ToArray();
     }

@@ -92,6 +92,8 @@ public sealed class SecondBrainStack : IAsyncDisposable
             // A kept database was initialised with the password of its first run, so that one is fixed.
             "--Parameters:postgres-password", owned ? "test-" + Guid.NewGuid().ToString("N") : "kept-data-password",
             "--Parameters:redis-password", owned ? "test-" + Guid.NewGuid().ToString("N") : "kept-data-password",
+            "--Parameters:app-db-password", owned ? "test-" + Guid.NewGuid().ToString("N") : "kept-data-password",
+            "--Parameters:dataprotection-key", owned ? "test-key-" + Guid.NewGuid().ToString("N") : "kept-data-key-encryption-key-0123456789",
             "--Parameters:jwt-signing-key", "test-signing-key-" + Guid.NewGuid().ToString("N")
         };
         foreach (var (key, value) in options.Settings)

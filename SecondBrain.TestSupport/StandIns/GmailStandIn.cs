@@ -335,9 +335,17 @@ public sealed class GmailStandIn : IDisposable
         return response;
     }
 
+    /// <summary>Latency of the token endpoint: longer than the client's timeout makes it unreachable in effect.</summary>
+    public TimeSpan TokenEndpointDelay { get; set; }
+
     private ResponseMessage Token(IRequestMessage request)
     {
         Interlocked.Increment(ref _tokenRequests);
+        if (TokenEndpointDelay > TimeSpan.Zero)
+        {
+            Thread.Sleep(TokenEndpointDelay);
+        }
+
         var form = ReadForm(request);
         if (form.GetValueOrDefault("client_id") != ClientId || form.GetValueOrDefault("client_secret") != ClientSecret)
         {

@@ -100,6 +100,9 @@ public class SecondBrainAppFixture : IAsyncLifetime
         _ => throw new ArgumentOutOfRangeException(nameof(provider))
     };
 
+    // Who started each flow: the front end completes a flow with the bearer token of the user who started it.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _flowOwners = new(StringComparer.Ordinal);
+
     public async Task<OAuthFlow> ConnectAsync(string accessToken, string provider, int connectOn)
     {
         using var client = Api(connectOn).CreateClient(accessToken);
@@ -108,16 +111,40 @@ public class SecondBrainAppFixture : IAsyncLifetime
         var body = (await response.Content.ReadFromJsonAsync<ConnectResponse>(ApiClient.Json))!;
         var state = QueryHelpers.ParseQuery(body.AuthorizeUrl.Query)["state"].ToString();
         Assert.False(string.IsNullOrEmpty(state), "the authorize URL carries a state");
+        _flowOwners[state] = accessToken;
         return new OAuthFlow(provider, body.AuthorizeUrl, state);
     }
 
-    /// <summary>What the browser does after consent: GET the callback; returns where the API redirected it.</summary>
-    public async Task<Uri> CallbackAsync(string provider, string state, string code, int callbackOn)
+    /// <summary>
+    /// What the browser and the front end do after consent: the browser GETs the callback on one replica and is sent
+    /// on to the front end with the code and state; the front end POSTs them on the next replica with the bearer token
+    /// of <paramref name="asUser"/> (by default whoever started the flow). Returns the outcome as the front end would
+    /// show it: <c>?connected={provider}</c> or <c>?error={code}</c>.
+    /// </summary>
+    public async Task<Uri> CallbackAsync(string provider, string state, string code, int callbackOn, string? asUser = null)
     {
         using var browser = Api(callbackOn).CreateBrowserClient();
         var response = await browser.GetAsync($"api/integrations/{provider}/callback?code={Uri.EscapeDataString(code)}&state={Uri.EscapeDataString(state)}");
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        return response.Headers.Location!;
+        var forwarded = response.Headers.Location!;
+        Assert.Equal(FrontendUrl, forwarded.GetLeftPart(UriPartial.Path));
+        var query = QueryHelpers.ParseQuery(forwarded.Query);
+        if (query.TryGetValue("error", out var error))
+        {
+            return forwarded;
+        }
+
+        var token = asUser ?? _flowOwners.GetValueOrDefault(state) ?? (await Api(callbackOn).SignupAsync()).Tokens.AccessToken;
+        using var frontEnd = Api(callbackOn + 1).CreateClient(token);
+        var completed = await frontEnd.PostAsJsonAsync($"api/integrations/{provider}/complete",
+            new CompleteConnectionRequest(query["code"].ToString(), query["state"].ToString()));
+        if (completed.IsSuccessStatusCode)
+        {
+            return new Uri(QueryHelpers.AddQueryString(FrontendUrl, "connected", provider));
+        }
+
+        var problem = await completed.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(ApiClient.Json);
+        return new Uri(QueryHelpers.AddQueryString(FrontendUrl, "error", problem.GetProperty("code").GetString()!));
     }
 
     /// <summary>Lets an OAuth attempt's 10-minute TTL run out now, as Redis would.</summary>

@@ -102,6 +102,60 @@ public sealed class OAuthAcrossReplicasTests(SecondBrainAppFixture app)
     }
 
     [Fact]
+    public async Task An_attackers_authorize_link_completed_by_someone_else_exchanges_no_code()
+    {
+        // The attacker starts a connect in their own tenant and sends the authorize link to a victim, who consents:
+        // the provider redirects the victim's browser with a code for the victim's account and the attacker's state.
+        var attacker = await app.Api(0).SignupAsync();
+        var victim = await app.Api(1).SignupAsync();
+        var flow = await app.ConnectAsync(attacker.Tokens.AccessToken, "gmail", connectOn: 0);
+        var grants = app.Gmail.CodeGrants;
+        var tokenRequests = app.Gmail.TokenRequests;
+
+        // The victim's front end completes it with the victim's session: refused, nothing exchanged, nothing connected.
+        var outcome = await app.CallbackAsync("gmail", flow.State, app.StandInCode("gmail"), callbackOn: 1, asUser: victim.Tokens.AccessToken);
+        Assert.Equal(CallbackErrors.InvalidState, QueryHelpers.ParseQuery(outcome.Query)["error"].ToString());
+        Assert.Equal(grants, app.Gmail.CodeGrants);
+        Assert.Equal(tokenRequests, app.Gmail.TokenRequests);
+
+        // An anonymous completion is refused outright, and the attempt is spent: the attacker cannot use it either.
+        using var anonymous = app.Api(2).CreateClient();
+        var unauthenticated = await anonymous.PostAsJsonAsync("api/integrations/gmail/complete", new CompleteConnectionRequest("code", flow.State));
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthenticated.StatusCode);
+        var late = await app.CallbackAsync("gmail", flow.State, app.StandInCode("gmail"), callbackOn: 2, asUser: attacker.Tokens.AccessToken);
+        Assert.Equal(CallbackErrors.InvalidState, QueryHelpers.ParseQuery(late.Query)["error"].ToString());
+        Assert.Equal(grants, app.Gmail.CodeGrants);
+
+        foreach (var tenant in new[] { attacker, victim })
+        {
+            using var client = app.Api(0).CreateClient(tenant.Tokens.AccessToken);
+            var statuses = (await client.GetFromJsonAsync<IntegrationStatus[]>("api/integrations", ApiClient.Json))!;
+            Assert.Equal("not_connected", statuses.Single(s => s.Provider == "gmail").Status);
+        }
+    }
+
+    [Fact]
+    public async Task An_unreachable_token_endpoint_fails_the_connection_within_seconds_with_one_attempt()
+    {
+        var tenant = await app.Api(0).SignupAsync();
+        var flow = await app.ConnectAsync(tenant.Tokens.AccessToken, "gmail", connectOn: 0);
+        var tokenRequests = app.Gmail.TokenRequests;
+        app.Gmail.TokenEndpointDelay = TimeSpan.FromSeconds(20);
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var outcome = await app.CallbackAsync("gmail", flow.State, app.StandInCode("gmail"), callbackOn: 1);
+            Assert.Equal(CallbackErrors.ProviderUnavailable, QueryHelpers.ParseQuery(outcome.Query)["error"].ToString());
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed.TotalSeconds:F1} s");
+            Assert.Equal(tokenRequests + 1, app.Gmail.TokenRequests); // never retried: a code works once
+        }
+        finally
+        {
+            app.Gmail.TokenEndpointDelay = TimeSpan.Zero;
+        }
+    }
+
+    [Fact]
     public async Task Connect_needs_a_known_provider_and_an_admin()
     {
         var tenant = await app.Api(0).SignupAsync();

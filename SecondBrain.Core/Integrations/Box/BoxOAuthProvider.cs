@@ -120,7 +120,7 @@ public sealed class BoxOAuthProvider(IHttpClientFactory http, IOptions<Integrati
 
     private async Task<(int Status, BoxTokenResponse? Body)> PostTokenAsync(Dictionary<string, string> form, CancellationToken cancellationToken)
     {
-        using var client = http.CreateClient(Sources.Box);
+        using var client = http.CreateClient(ProviderTokenClients.Name(Sources.Box));
         using var content = new FormUrlEncodedContent(form);
         using var response = await client.PostAsync(Box.TokenEndpoint, content, cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);

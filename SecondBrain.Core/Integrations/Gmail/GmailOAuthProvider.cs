@@ -123,7 +123,7 @@ public sealed class GmailOAuthProvider(IHttpClientFactory http, IOptions<Integra
         OAuthProviderOptions gmail, Dictionary<string, string> form, CancellationToken cancellationToken)
     {
         using var content = new FormUrlEncodedContent(form);
-        using var response = await http.CreateClient(Sources.Gmail).PostAsync(gmail.TokenEndpoint, content, cancellationToken);
+        using var response = await http.CreateClient(ProviderTokenClients.Name(Sources.Gmail)).PostAsync(gmail.TokenEndpoint, content, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         try
         {

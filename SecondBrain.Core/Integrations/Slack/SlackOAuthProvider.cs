@@ -104,7 +104,7 @@ public sealed class SlackOAuthProvider(IHttpClientFactory http, IOptions<Integra
     private async Task<JsonDocument> PostTokenRequestAsync(Dictionary<string, string> form, CancellationToken cancellationToken)
     {
         using var content = new FormUrlEncodedContent(form);
-        using var response = await http.CreateClient(Sources.Slack).PostAsync(Settings.TokenEndpoint, content, cancellationToken);
+        using var response = await http.CreateClient(ProviderTokenClients.Name(Sources.Slack)).PostAsync(Settings.TokenEndpoint, content, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
             throw new ProviderOAuthException("provider_unavailable", $"Slack answered HTTP {(int)response.StatusCode} to the token request.");

@@ -66,6 +66,25 @@ public sealed class CachedEmbeddingServiceTests(RedisServerFixture redis) : ICla
     }
 
     [RedisFact]
+    public async Task A_tenants_texts_are_cached_in_its_own_partition_so_no_tenant_sees_anothers_hits()
+    {
+        var generator = new DeterministicEmbeddingGenerator();
+        var (tenantA, tenantB) = (Guid.NewGuid(), Guid.NewGuid());
+        var text = "What is the new price of the starter plan per seat? " + Guid.NewGuid();
+        using var instance = Instance(generator);
+
+        await instance.EmbedOneAsync(text, tenantA);
+        await instance.EmbedOneAsync(text, tenantA);
+        Assert.Equal(1, generator.Calls); // the tenant's own second query is a hit
+
+        // The same words from another tenant are a miss in both levels: computed, not served from A's entry.
+        using var other = Instance(generator);
+        await other.EmbedOneAsync(text, tenantB);
+        Assert.Equal(2, generator.Calls);
+        Assert.Equal(0, other.L2Hits);
+    }
+
+    [RedisFact]
     public async Task Redis_holds_the_raw_little_endian_floats_under_a_ttl()
     {
         var generator = new DeterministicEmbeddingGenerator(dimensions: 8);
@@ -243,7 +262,7 @@ public sealed class CachedEmbeddingServiceTests(RedisServerFixture redis) : ICla
 
         // Another instance took the lock for this text and died before writing the vector.
         var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("orphaned text"u8.ToArray()));
-        await server.StringSetAsync($"sb:emb-lock:test:{generator.ModelId}:384:{hash}", "someone-else", TimeSpan.FromSeconds(30));
+        await server.StringSetAsync($"sb:emb-lock:test:{generator.ModelId}:384:shared:{hash}", "someone-else", TimeSpan.FromSeconds(30));
 
         var stopwatch = Stopwatch.StartNew();
         await service.EmbedOneAsync("orphaned text");
