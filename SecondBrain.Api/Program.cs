@@ -14,10 +14,13 @@ app.MapAdminApi();
 app.MapIntegrationsApi();
 app.MapSyncApi();
 app.MapDocumentsApi();
+app.MapDocumentSourcesApi();
 app.MapSearchApi();
 app.MapSettingsApi();
 app.MapKnowledgeEntitiesApi();
 app.MapKnowledgeGapsApi();
+app.MapConversationsApi();
+app.MapFeedbackApi();
 app.MapDefaultEndpoints();
 
 app.Run();

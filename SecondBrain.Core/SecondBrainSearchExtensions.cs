@@ -25,11 +25,13 @@ public static class SecondBrainSearchExtensions
         services.AddVectorIndex(builder.Configuration);
         services.AddScoped<CorpusVersion>();
         services.AddScoped<DocumentService>();
+        services.AddScoped<DocumentSources>();
         services.AddScoped<DocumentIndexer>();
         builder.Services.AddOpenTelemetry().WithTracing(t => t.AddSource(IngestionTelemetry.Name));
         services.AddSingleton<KeywordStatisticsCache>();
         services.AddScoped<KeywordIndex>();
         services.AddScoped<SearchService>();
+        services.AddSingleton<SecondBrain.Core.Search.Answers.ExtractiveAnswerer>();
         services.AddScoped<AskService>();
         return builder;
     }

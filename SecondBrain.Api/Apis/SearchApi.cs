@@ -43,23 +43,16 @@ public static class SearchApi
 
     public static async Task<Results<Ok<AskResponse>, EmptyHttpResult, ProblemHttpResult>> AskAsync(AskRequest request, AskService ask, HttpContext http, CancellationToken ct)
     {
-        if (!http.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true))
+        if (!ServerSentEvents.Wanted(http.Request) || AskService.Validate(request.Question) is not null)
         {
             var outcome = await ask.AskAsync(request, ct);
             return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : outcome.Problem!.ToHttpResult(http);
         }
 
-        if (string.IsNullOrWhiteSpace(request.Question))
-        {
-            return new Validation().Require(nameof(request.Question), request.Question).ToProblem()!.ToHttpResult(http);
-        }
-
-        http.Response.ContentType = "text/event-stream";
-        http.Response.Headers.CacheControl = "no-cache";
+        ServerSentEvents.Start(http);
         await foreach (var (name, data) in ask.StreamAsync(request, ct))
         {
-            await http.Response.WriteAsync($"event: {name}\ndata: {JsonSerializer.Serialize(data, Json)}\n\n", ct);
-            await http.Response.Body.FlushAsync(ct);
+            await ServerSentEvents.WriteAsync(http, name, data, ct);
         }
 
         return TypedResults.Empty;

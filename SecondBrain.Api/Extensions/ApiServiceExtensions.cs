@@ -17,6 +17,7 @@ internal static class ApiServiceExtensions
         builder.AddSecondBrainSync();
         builder.AddSecondBrainSearch();
         builder.AddSecondBrainKnowledge();
+        builder.AddSecondBrainConversations();
         builder.Services.AddOptions<SseOptions>().BindConfiguration(SseOptions.SectionName);
 
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

@@ -27,6 +27,8 @@ public static class ChaosBenchmark
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private const string Password = "chaos-password-1";
 
+    private static readonly List<string> Bag = [];
+
     private sealed record Fault(string Kind, string Target, TimeSpan At, TimeSpan Duration, TimeSpan? Recovery);
 
     public static async Task<BenchmarkReport> RunAsync(BenchmarkArguments arguments)
@@ -152,7 +154,14 @@ public static class ChaosBenchmark
     {
         await stack.RefreshReplicasAsync();
         var at = clock.Elapsed;
-        var kind = random.Next(4) switch { 0 => "kill-worker", 1 => "pause-worker", 2 => "restart-redis", _ => "stop-postgres" };
+        // Every kind comes round once in each four faults, in random order, so a short run still meets them all.
+        if (Bag.Count == 0)
+        {
+            Bag.AddRange(new[] { "kill-worker", "pause-worker", "restart-redis", "stop-postgres" }.OrderBy(_ => random.Next()));
+        }
+
+        var kind = Bag[0];
+        Bag.RemoveAt(0);
         var target = kind.Contains("worker", StringComparison.Ordinal) && stack.WorkerReplicas.Count > 0
             ? stack.WorkerReplicas[random.Next(stack.WorkerReplicas.Count)]
             : null;

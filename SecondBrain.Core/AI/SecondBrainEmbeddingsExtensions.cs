@@ -9,9 +9,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class SecondBrainEmbeddingsExtensions
 {
     /// <summary>
-    /// The embedding generator (Azure OpenAI when <c>ConnectionStrings:openai</c> has an endpoint, a key and an
-    /// embedding deployment, else the bundled MiniLM model), an <see cref="IChatClient"/> only when that connection
-    /// also names a <c>ChatDeployment</c> (resolve it with <c>GetService</c>: without one, answers are extractive),
+    /// The embedding generator (the model endpoint of <c>ConnectionStrings:openai</c>, see <see cref="ModelConnection"/>,
+    /// when it names an embedding model, else the bundled MiniLM model), an <see cref="IChatClient"/> only when that
+    /// connection names a chat model (resolve it with <c>GetService</c>: without one, answers are extractive),
     /// and the two-level <see cref="CachedEmbeddingService"/>. Needs an <c>IConnectionMultiplexer</c>.
     /// </summary>
     public static IServiceCollection AddSecondBrainEmbeddings(this IServiceCollection services, IConfiguration configuration)
@@ -22,24 +22,24 @@ public static class SecondBrainEmbeddingsExtensions
             .Validate(o => o.LockTimeout > TimeSpan.Zero, "Embeddings:LockTimeout must be positive.")
             .ValidateOnStart();
 
-        var azure = AzureOpenAIConnection.TryParse(configuration.GetConnectionString(AzureOpenAIConnection.ConnectionName));
-        if (azure is not null)
+        var model = ModelConnection.TryParse(configuration.GetConnectionString(ModelConnection.ConnectionName));
+        if (model is not null)
         {
-            services.AddSingleton(azure);
+            services.AddSingleton(model);
         }
 
-        if (azure?.EmbeddingDeployment is not null)
+        if (model?.EmbeddingModel is not null)
         {
-            services.AddSingleton(_ => azure.CreateEmbeddingGenerator());
+            services.AddSingleton(_ => model.CreateEmbeddingGenerator());
         }
         else
         {
             services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(_ => new LocalMiniLmEmbeddingGenerator());
         }
 
-        if (azure?.ChatDeployment is not null)
+        if (model?.ChatModel is not null)
         {
-            services.AddSingleton(_ => azure.CreateChatClient());
+            services.AddSingleton(_ => model.CreateChatClient());
         }
 
         services.TryAddSingleton<BoundedCacheRegistry>();

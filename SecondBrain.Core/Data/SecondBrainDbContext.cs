@@ -2,6 +2,9 @@ using System.Linq.Expressions;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using SecondBrain.Core.Auditing;
+using SecondBrain.Core.Conversations;
+using SecondBrain.Core.Feedback;
+using SecondBrain.Core.Search.Answers;
 using SecondBrain.Core.Documents;
 using SecondBrain.Core.Identity;
 using SecondBrain.Core.Ingestion;
@@ -45,6 +48,10 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
     public DbSet<KnowledgeGap> KnowledgeGaps => Set<KnowledgeGap>();
     public DbSet<GapAnswer> GapAnswers => Set<GapAnswer>();
     public DbSet<KnowledgeAnalysisRun> KnowledgeAnalysisRuns => Set<KnowledgeAnalysisRun>();
+    public DbSet<Conversation> Conversations => Set<Conversation>();
+    public DbSet<ConversationMessage> ConversationMessages => Set<ConversationMessage>();
+    public DbSet<AnswerRecord> Answers => Set<AnswerRecord>();
+    public DbSet<FeedbackEntry> Feedback => Set<FeedbackEntry>();
 
     /// <summary>Read by the query filters on every query; <see cref="Guid.Empty"/> (matches nothing) without a tenant.</summary>
     private Guid CurrentTenantId => tenant.TenantId ?? Guid.Empty;
@@ -171,6 +178,7 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
         });
         modelBuilder.Entity<DataProtectionKey>(e => e.ToTable("data_protection_keys"));
         modelBuilder.ConfigureKnowledge();
+        modelBuilder.ConfigureConversations();
 
         foreach (var entityType in modelBuilder.Model.GetEntityTypes())
         {

@@ -28,6 +28,9 @@ public sealed class Document : ITenantOwned
     public string? Text { get; set; }
     public byte[]? Content { get; set; }
     public string Metadata { get; set; } = "{}";
+
+    /// <summary>The text as parsed and indexed (what citations point into); set by ingestion.</summary>
+    public string? ParsedText { get; set; }
     public required string Status { get; set; }
     public string? FailureReason { get; set; }
     public int Version { get; set; } = 1;

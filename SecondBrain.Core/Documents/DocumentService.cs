@@ -187,6 +187,7 @@ public sealed class DocumentService(SecondBrainDbContext db, TenantContext tenan
         document.Version++;
         document.UpdatedAt = now;
         document.Text = null;
+        document.ParsedText = null;
         document.Content = null;
         db.IngestionJobs.Add(new IngestionJob { TenantId = document.TenantId, DocumentId = document.Id, DocumentVersion = document.Version, Kind = "delete" });
 

@@ -166,6 +166,7 @@ public sealed class DocumentIndexer(
                 .SetProperty(d => d.Title, current.Title)
                 .SetProperty(d => d.Author, current.Author)
                 .SetProperty(d => d.SourceCreatedAt, current.SourceCreatedAt)
+                .SetProperty(d => d.ParsedText, prepared.Text)
                 .SetProperty(d => d.UpdatedAt, DateTimeOffset.UtcNow), token);
             await db.SaveChangesAsync(token);
         }, ct);

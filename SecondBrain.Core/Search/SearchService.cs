@@ -38,7 +38,8 @@ public sealed record SearchHit(
     int Position,
     string Text,
     string Highlight,
-    double Score);
+    double Score,
+    string? Kind = null);
 
 /// <summary>Where a search spent its time: the query embedding (overlapping the keyword query), each retriever, loading the hits.</summary>
 public sealed record SearchTimings(double EmbedMilliseconds, double DenseMilliseconds, double KeywordMilliseconds, double LoadMilliseconds);
@@ -127,7 +128,8 @@ public sealed class SearchService(SecondBrainDbContext db, TenantContext tenant,
         await using var command = await db.TenantCommandAsync("""
             SELECT c.id, c.document_id, c.title, c.source, c.author, c.document_date, c.section, c.page, c.position, c.text,
                    CASE WHEN @q = '' THEN left(c.text, 240)
-                        ELSE ts_headline('english', c.text, to_tsquery('english', @q), 'StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MaxWords=35, MinWords=12') END
+                        ELSE ts_headline('english', c.text, to_tsquery('english', @q), 'StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MaxWords=35, MinWords=12') END,
+                   c.kind
               FROM chunks c
               JOIN documents d ON d.id = c.document_id AND d.tenant_id = c.tenant_id
              WHERE c.tenant_id = @tenant AND c.id = ANY(@ids)
@@ -146,7 +148,7 @@ public sealed class SearchService(SecondBrainDbContext db, TenantContext tenant,
                     reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
                     reader.IsDBNull(6) ? null : reader.GetString(6),
                     reader.IsDBNull(7) ? null : reader.GetInt32(7),
-                    reader.GetInt32(8), reader.GetString(9), reader.GetString(10), 0);
+                    reader.GetInt32(8), reader.GetString(9), reader.GetString(10), 0, reader.GetString(11));
             }
         }
 

@@ -47,6 +47,10 @@ public class SecondBrainAppFixture : IAsyncLifetime
     public BoxStandIn Box { get; } = new();
     public DocumentIntelligenceStandIn DocumentIntelligence { get; } = new();
 
+    protected virtual int ApiCount => ApiReplicaCount;
+
+    protected virtual int WorkerCount => WorkerReplicaCount;
+
     /// <summary>Settings a derived fixture adds or overrides (e.g. shorter leases for fault tests).</summary>
     protected virtual void Configure(Dictionary<string, string> settings)
     {
@@ -81,8 +85,8 @@ public class SecondBrainAppFixture : IAsyncLifetime
         Configure(settings);
         Stack = await SecondBrainStack.StartAsync(new StackOptions
         {
-            ApiReplicas = ApiReplicaCount,
-            WorkerReplicas = WorkerReplicaCount,
+            ApiReplicas = ApiCount,
+            WorkerReplicas = WorkerCount,
             Settings = settings,
             Configure = Configure,
             StartTimeout = TimeSpan.FromMinutes(4)

@@ -46,18 +46,18 @@ public sealed class EmbeddingRegistrationTests : IDisposable
     [Fact]
     public void Parses_the_openai_connection_string()
     {
-        var connection = AzureOpenAIConnection.TryParse("Endpoint=https://example.openai.azure.com/;Key=secret;Deployment=text-embedding-3-small;ChatDeployment=gpt-4o-mini;Dimensions=256")!;
+        var connection = ModelConnection.TryParse("Endpoint=https://example.openai.azure.com/;Key=secret;Deployment=text-embedding-3-small;ChatDeployment=gpt-4o-mini;Dimensions=256")!;
 
         Assert.Equal(new Uri("https://example.openai.azure.com/"), connection.Endpoint);
         Assert.Equal("secret", connection.Key);
-        Assert.Equal("text-embedding-3-small", connection.EmbeddingDeployment);
-        Assert.Equal("gpt-4o-mini", connection.ChatDeployment);
+        Assert.Equal("text-embedding-3-small", connection.EmbeddingModel);
+        Assert.Equal("gpt-4o-mini", connection.ChatModel);
         Assert.Equal(256, connection.Dimensions);
-        Assert.Equal("emb", AzureOpenAIConnection.TryParse("Endpoint=https://x/;Key=k;Deployment=old;EmbeddingDeployment=emb")!.EmbeddingDeployment);
-        Assert.Null(AzureOpenAIConnection.TryParse("Endpoint=https://x/;Deployment=d"));
-        Assert.Null(AzureOpenAIConnection.TryParse("Key=k;Deployment=d"));
-        Assert.Null(AzureOpenAIConnection.TryParse(""));
-        Assert.Null(AzureOpenAIConnection.TryParse(null));
+        Assert.Equal("emb", ModelConnection.TryParse("Endpoint=https://x/;Key=k;Deployment=old;EmbeddingDeployment=emb")!.EmbeddingModel);
+        Assert.Null(ModelConnection.TryParse("Endpoint=https://x/;Deployment=d"));
+        Assert.Null(ModelConnection.TryParse("Key=k;Deployment=d"));
+        Assert.Null(ModelConnection.TryParse(""));
+        Assert.Null(ModelConnection.TryParse(null));
     }
 
     [Fact]

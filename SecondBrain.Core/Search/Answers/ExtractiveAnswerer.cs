@@ -1,0 +1,147 @@
+using System.Text.RegularExpressions;
+using SecondBrain.Core.AI;
+using SecondBrain.Core.Search.Vectors;
+
+namespace SecondBrain.Core.Search.Answers;
+
+/// <summary>One sentence an extractive answer may quote, with the chunk it comes from.</summary>
+public sealed record CandidateSentence(SearchHit Hit, int HitRank, int Index, string Text);
+
+/// <summary>The sentences chosen, in reading order, or none when nothing in the retrieved text answers the question.</summary>
+public sealed record ExtractiveAnswer(IReadOnlyList<CandidateSentence> Sentences, double BestRelevance);
+
+/// <summary>
+/// An answer made of the team's own sentences, without a language model. Candidate sentences come from the retrieved
+/// chunks minus noise (<see cref="SentenceFilter"/>); each is scored for relevance to the question by the sentence
+/// embeddings (cosine with the question, on the local model) and by how many of the question's content words it
+/// holds; a sentence must clear a relevance threshold to be quoted at all, so an unrelated sentence is never cited
+/// just because it was retrieved. Up to three are chosen by maximal marginal relevance (relevant, and not a repeat
+/// of one already chosen), then put in reading order: sources in the order they matter, sentences within a source in
+/// document order.
+/// </summary>
+public sealed partial class ExtractiveAnswerer(CachedEmbeddingService embeddings)
+{
+    private const int MaxSentences = 3;
+    private const int MaxCandidates = 24;
+    private const double Lambda = 0.7;
+
+    // A sentence is quotable when its meaning is close to the question, or it is fairly close and shares its words.
+    private const double StrongSimilarity = 0.55;
+    private const double WeakSimilarity = 0.30;
+    private const double MinRelevance = 0.36;
+
+    private static readonly HashSet<string> StopWords =
+    [
+        "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "by", "at", "from", "is", "are", "was", "were",
+        "be", "been", "it", "this", "that", "what", "which", "who", "whom", "when", "where", "why", "how", "do", "does", "did",
+        "we", "our", "you", "your", "they", "their", "i", "me", "my", "as", "about", "any", "can", "should", "would", "will",
+        "there", "here", "has", "have", "had", "not", "no", "so", "if", "then", "than", "into", "per", "new", "much", "many"
+    ];
+
+    public async Task<ExtractiveAnswer> AnswerAsync(string question, Guid tenantId, IReadOnlyList<SearchHit> hits, CancellationToken ct)
+    {
+        var terms = ContentTerms(question);
+        var candidates = Candidates(hits).ToList();
+        if (candidates.Count == 0)
+        {
+            return new ExtractiveAnswer([], 0);
+        }
+
+        // Only the likeliest sentences are embedded (by shared words and rank): the rest would not be chosen anyway.
+        var shortlist = candidates
+            .Select(c => (Candidate: c, Coverage: Coverage(terms, c.Text)))
+            .OrderByDescending(c => c.Coverage)
+            .ThenBy(c => c.Candidate.HitRank)
+            .ThenBy(c => c.Candidate.Index)
+            .Take(MaxCandidates)
+            .ToList();
+        var vectors = await embeddings.EmbedAsync([question, .. shortlist.Select(c => c.Candidate.Text)], tenantId, ct);
+        var questionVector = vectors[0].ToArray();
+        var scored = shortlist.Select((c, i) =>
+        {
+            var vector = vectors[i + 1].ToArray();
+            var similarity = VectorMath.Cosine(questionVector, vector);
+            var relevance = 0.65 * similarity + 0.35 * c.Coverage - 0.02 * c.Candidate.HitRank;
+            var quotable = similarity >= StrongSimilarity || (similarity >= WeakSimilarity && c.Coverage > 0);
+            return (c.Candidate, Vector: vector, Similarity: similarity, Relevance: relevance, Quotable: quotable && relevance >= MinRelevance);
+        }).ToList();
+
+        var best = scored.Count == 0 ? 0 : scored.Max(s => s.Relevance);
+        var chosen = new List<(CandidateSentence Candidate, float[] Vector, double Relevance)>();
+        var pool = scored.Where(s => s.Quotable).ToList();
+        while (chosen.Count < MaxSentences && pool.Count > 0)
+        {
+            var next = pool
+                .Select(s => (s, Score: Lambda * s.Relevance - (1 - Lambda) * (chosen.Count == 0 ? 0 : chosen.Max(c => VectorMath.Cosine(c.Vector, s.Vector)))))
+                .OrderByDescending(x => x.Score)
+                .First().s;
+            pool.Remove(next);
+            if (chosen.Any(c => VectorMath.Cosine(c.Vector, next.Vector) > 0.9))
+            {
+                continue; // the same thing said twice (a quoted reply, a repeated paragraph)
+            }
+
+            chosen.Add((next.Candidate, next.Vector, next.Relevance));
+        }
+
+        // Reading order: a source's sentences together, in the order they appear in it.
+        var sourceOrder = chosen.Select(c => c.Candidate.Hit.DocumentId).Distinct().ToList();
+        var ordered = chosen
+            .OrderBy(c => sourceOrder.IndexOf(c.Candidate.Hit.DocumentId))
+            .ThenBy(c => c.Candidate.Hit.Position)
+            .ThenBy(c => c.Candidate.Index)
+            .Select(c => c.Candidate)
+            .ToList();
+        return new ExtractiveAnswer(ordered, best);
+    }
+
+    /// <summary>The sentences of the hits that are content: noise chunks skipped, noise lines dropped, fragments left out.</summary>
+    public static IEnumerable<CandidateSentence> Candidates(IReadOnlyList<SearchHit> hits)
+    {
+        for (var rank = 0; rank < hits.Count; rank++)
+        {
+            var hit = hits[rank];
+            if (SentenceFilter.IsNoiseChunk(hit.Kind))
+            {
+                continue;
+            }
+
+            var index = 0;
+            foreach (var line in SentenceFilter.ContentLines(hit.Text))
+            {
+                foreach (var sentence in SentenceBoundary().Split(line).Select(s => s.Trim()))
+                {
+                    if (sentence.Length >= 25 && sentence.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length >= 4 && !SentenceFilter.IsNoiseLine(sentence))
+                    {
+                        yield return new CandidateSentence(hit, rank, index++, sentence.Length > 600 ? sentence[..600] + "…" : sentence);
+                    }
+                }
+            }
+        }
+    }
+
+    public static HashSet<string> ContentTerms(string text) =>
+        QueryExpansion.Words(text).Where(w => !StopWords.Contains(w) && w.Length > 1).Select(Stem).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>The share of the question's content words (stemmed) the sentence holds.</summary>
+    private static double Coverage(HashSet<string> terms, string sentence)
+    {
+        if (terms.Count == 0)
+        {
+            return 0;
+        }
+
+        var words = QueryExpansion.Words(sentence).Select(Stem).ToHashSet(StringComparer.Ordinal);
+        return terms.Count(words.Contains) / (double)terms.Count;
+    }
+
+    private static string Stem(string word) =>
+        word.Length > 5 && word.EndsWith("ing", StringComparison.Ordinal) ? word[..^3]
+        : word.Length > 4 && word.EndsWith("ed", StringComparison.Ordinal) ? word[..^2]
+        : word.Length > 3 && word.EndsWith("es", StringComparison.Ordinal) ? word[..^2]
+        : word.Length > 3 && word.EndsWith('s') ? word[..^1]
+        : word;
+
+    [GeneratedRegex(@"(?<=[.!?])\s+(?=[A-Z0-9""'(])", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    private static partial Regex SentenceBoundary();
+}
