@@ -87,7 +87,7 @@ public sealed partial class QuestionRewriter(IServiceProvider services, ILogger<
         var previousQuestion = (previous.Rewritten ?? previous.Content).Trim().TrimEnd('?', '.', '!').Trim();
         var words = Tokens(q);
         var content = words.Where(w => !Stop.Contains(w)).ToList();
-        var connector = Connector().IsMatch(q);
+        var connector = Connector().IsMatch(q) || WhatAbout().IsMatch(q);
         var leansOnPronoun = words.Any(Pronouns.Contains) && content.Count <= 3;
         if (!connector && !leansOnPronoun && content.Count > 1)
         {
@@ -209,6 +209,6 @@ public sealed partial class QuestionRewriter(IServiceProvider services, ILogger<
     [GeneratedRegex(@"[\p{L}\p{N}][\p{L}\p{N}'-]*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
     private static partial Regex Word();
 
-    [GeneratedRegex(@"(?<=[a-z,;:]\s)(\p{Lu}[\p{Ll}\p{N}]+(\s\p{Lu}[\p{Ll}\p{N}]+)?|\p{Lu}{2,}[\p{Lu}\p{N}]*)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"(?<=[a-z,;:]\s)(\p{Lu}[\p{L}\p{N}]+(\s\p{Lu}[\p{L}\p{N}]+)?)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
     private static partial Regex NameToken();
 }

@@ -36,13 +36,14 @@ public sealed class DocumentSources(SecondBrainDbContext db)
         // Documents indexed before the parsed text was kept: their chunks, one after another, are the text.
         var text = document.ParsedText ?? string.Join("\n\n", chunks.Select(c => c.Text));
         var spans = new List<ChunkSpan>(chunks.Count);
+        var normalized = new NormalizedText(text);
         var from = 0;
         foreach (var chunk in chunks)
         {
-            var (start, end) = Locate(text, chunk.Text, from);
+            var (start, end) = Locate(normalized, chunk.Text, from);
             if (start is { } found)
             {
-                from = found + 1; // chunks overlap a little: the next one starts after this one's start
+                from = normalized.FromOriginal(found) + 1; // chunks overlap a little: the next one starts after this one's start
             }
 
             spans.Add(new ChunkSpan(chunk.Id, chunk.Position, start, end, chunk.Section, chunk.Page));
@@ -68,24 +69,85 @@ public sealed class DocumentSources(SecondBrainDbContext db)
             : new DocumentOriginal(name, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(document.Text!));
     }
 
-    /// <summary>The chunk's place in the text: found by its opening words (whitespace may differ after cleaning).</summary>
-    private static (int? Start, int? End) Locate(string text, string chunk, int from)
+    /// <summary>
+    /// The chunk's place in the text, found by its opening and closing words with whitespace runs compared as one
+    /// space (a chunk joins blocks differently from the full text). Offsets are the original text's.
+    /// </summary>
+    private static (int? Start, int? End) Locate(NormalizedText text, string chunk, int from)
     {
-        var probe = chunk.Length > 60 ? chunk[..60] : chunk;
-        var start = text.IndexOf(probe, Math.Min(from, text.Length), StringComparison.Ordinal);
-        if (start < 0)
+        var normalized = NormalizedText.Collapse(chunk);
+        var probe = normalized.Length > 60 ? normalized[..60] : normalized;
+        var at = text.IndexOf(probe, from);
+        if (at < 0)
         {
-            start = text.IndexOf(probe, StringComparison.Ordinal);
+            at = text.IndexOf(probe, 0);
         }
 
-        if (start < 0)
+        if (at < 0)
         {
             return (null, null);
         }
 
-        var tail = chunk.Length > 60 ? chunk[^60..] : chunk;
-        var tailAt = text.IndexOf(tail, start, StringComparison.Ordinal);
-        return (start, tailAt >= 0 ? tailAt + tail.Length : Math.Min(text.Length, start + chunk.Length));
+        var tail = normalized.Length > 60 ? normalized[^60..] : normalized;
+        var tailAt = text.IndexOf(tail, at);
+        var endNormalized = tailAt >= 0 ? tailAt + tail.Length : Math.Min(text.Length, at + normalized.Length);
+        return (text.Original(at), text.OriginalEnd(endNormalized));
+    }
+
+    /// <summary>A text with whitespace runs collapsed, and the map from its positions back to the original's.</summary>
+    private sealed class NormalizedText
+    {
+        private readonly string _value;
+        private readonly int[] _map;
+        private readonly int _originalLength;
+
+        public NormalizedText(string original)
+        {
+            var builder = new StringBuilder(original.Length);
+            var map = new List<int>(original.Length);
+            var lastWasSpace = false;
+            for (var i = 0; i < original.Length; i++)
+            {
+                if (char.IsWhiteSpace(original[i]))
+                {
+                    if (lastWasSpace || builder.Length == 0)
+                    {
+                        continue;
+                    }
+
+                    builder.Append(' ');
+                    lastWasSpace = true;
+                }
+                else
+                {
+                    builder.Append(original[i]);
+                    lastWasSpace = false;
+                }
+
+                map.Add(i);
+            }
+
+            _value = builder.ToString();
+            _map = [.. map];
+            _originalLength = original.Length;
+        }
+
+        public int Length => _value.Length;
+
+        public static string Collapse(string text) => new NormalizedText(text)._value.TrimEnd();
+
+        public int IndexOf(string probe, int from) => probe.Length == 0 ? -1 : _value.IndexOf(probe, Math.Clamp(from, 0, _value.Length), StringComparison.Ordinal);
+
+        public int Original(int position) => position < _map.Length ? _map[position] : _originalLength;
+
+        public int OriginalEnd(int position) => position <= 0 ? 0 : position - 1 < _map.Length ? _map[position - 1] + 1 : _originalLength;
+
+        /// <summary>The normalized position of an original offset (the first at or after it).</summary>
+        public int FromOriginal(int offset)
+        {
+            var index = Array.BinarySearch(_map, offset);
+            return index >= 0 ? index : ~index;
+        }
     }
 
     private static string SafeName(string title)

@@ -28,18 +28,30 @@ public sealed class UsageReport(SecondBrainDbContext db, TimeProvider time)
         var since = time.GetUtcNow().AddDays(-days);
         var answers = db.Answers.AsNoTracking().Where(a => a.CreatedAt >= since);
 
-        var perDay = (await answers
-                .GroupBy(a => a.CreatedAt.Date)
-                .Select(g => new { Day = g.Key, Questions = g.Count(), Unanswered = g.Count(a => a.Mode == AnswerModes.NoAnswer || a.CitationCount == 0) })
-                .ToListAsync(ct))
-            .OrderBy(d => d.Day)
-            .Select(d => new DailyQuestions(DateOnly.FromDateTime(d.Day), d.Questions, d.Unanswered))
-            .ToList();
-        var top = await answers.GroupBy(a => a.Question.ToLower()).Select(g => new QueryCount(g.Key, g.Count()))
-            .OrderByDescending(q => q.Count).ThenBy(q => q.Question).Take(20).ToListAsync(ct);
-        var unanswered = await answers.Where(a => a.Mode == AnswerModes.NoAnswer || a.CitationCount == 0)
-            .GroupBy(a => a.Question.ToLower()).Select(g => new QueryCount(g.Key, g.Count()))
-            .OrderByDescending(q => q.Count).ThenBy(q => q.Question).Take(20).ToListAsync(ct);
+        var perDay = new List<DailyQuestions>();
+        await using (var command = await db.TenantCommandAsync("""
+            SELECT (created_at AT TIME ZONE 'UTC')::date, count(*)::int,
+                   count(*) FILTER (WHERE mode = @none OR citation_count = 0)::int
+              FROM answers
+             WHERE tenant_id = @tenant AND created_at >= @since
+             GROUP BY 1 ORDER BY 1
+            """, ct))
+        {
+            command.With("none", AnswerModes.NoAnswer).With("since", since);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                perDay.Add(new DailyQuestions(DateOnly.FromDateTime(reader.GetDateTime(0)), reader.GetInt32(1), reader.GetInt32(2)));
+            }
+        }
+
+        var top = (await answers.GroupBy(a => a.Question.ToLower()).Select(g => new { Question = g.Key, Count = g.Count() })
+                .OrderByDescending(q => q.Count).ThenBy(q => q.Question).Take(20).ToListAsync(ct))
+            .Select(q => new QueryCount(q.Question, q.Count)).ToList();
+        var unanswered = (await answers.Where(a => a.Mode == AnswerModes.NoAnswer || a.CitationCount == 0)
+                .GroupBy(a => a.Question.ToLower()).Select(g => new { Question = g.Key, Count = g.Count() })
+                .OrderByDescending(q => q.Count).ThenBy(q => q.Question).Take(20).ToListAsync(ct))
+            .Select(q => new QueryCount(q.Question, q.Count)).ToList();
 
         return new UsageResponse(days, perDay.Sum(d => d.Questions), perDay, top, unanswered,
             await RatioAsync(FeedbackTargets.Answer, since, ct), await RatioAsync(FeedbackTargets.Gap, since, ct));

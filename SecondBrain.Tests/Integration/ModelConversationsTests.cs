@@ -27,7 +27,7 @@ public sealed class ModelConversationsTests(ModelFixture app)
         await SeedAsync(tenant.Tokens.AccessToken);
         app.Model.Reply = messages => messages[0].Content.StartsWith("Rewrite the user's last question", StringComparison.Ordinal)
             ? Rewritten
-            : messages.Last().Content.Contains("enterprise", StringComparison.Ordinal)
+            : messages.Last().Content.Contains("Question: and who decided the enterprise one?", StringComparison.Ordinal)
                 ? "Ana Lima decided the enterprise price of 30 euros per seat [1]."
                 : "The starter plan costs 12 euros per seat [1].";
 

@@ -29,6 +29,8 @@ public sealed partial class ExtractiveAnswerer(CachedEmbeddingService embeddings
     private const double StrongSimilarity = 0.55;
     private const double WeakSimilarity = 0.30;
     private const double MinRelevance = 0.36;
+    private const double TypeBonus = 0.12;
+    private const double SecondSourceShare = 0.85;
 
     private static readonly HashSet<string> StopWords =
     [
@@ -41,6 +43,7 @@ public sealed partial class ExtractiveAnswerer(CachedEmbeddingService embeddings
     public async Task<ExtractiveAnswer> AnswerAsync(string question, Guid tenantId, IReadOnlyList<SearchHit> hits, CancellationToken ct)
     {
         var terms = ContentTerms(question);
+        var expected = ExpectedAnswer(question);
         var candidates = Candidates(hits).ToList();
         if (candidates.Count == 0)
         {
@@ -61,14 +64,25 @@ public sealed partial class ExtractiveAnswerer(CachedEmbeddingService embeddings
         {
             var vector = vectors[i + 1].ToArray();
             var similarity = VectorMath.Cosine(questionVector, vector);
-            var relevance = 0.65 * similarity + 0.35 * c.Coverage - 0.02 * c.Candidate.HitRank;
-            var quotable = similarity >= StrongSimilarity || (similarity >= WeakSimilarity && c.Coverage > 0);
-            return (c.Candidate, Vector: vector, Similarity: similarity, Relevance: relevance, Quotable: quotable && relevance >= MinRelevance);
+            // A sentence that holds the kind of thing asked for (a person for "who", a time for "when", a reason for
+            // "why", a number for "how much") is worth more, and may be a little further from the question's words.
+            var answersType = expected is not null && expected.IsMatch(c.Candidate.Text);
+            var relevance = 0.65 * similarity + 0.35 * c.Coverage + (answersType ? TypeBonus : 0) - 0.02 * c.Candidate.HitRank;
+            var strict = similarity >= StrongSimilarity || (similarity >= WeakSimilarity && c.Coverage > 0);
+            var quotable = strict || (answersType && similarity >= WeakSimilarity * 0.75 && c.Coverage > 0);
+            return (c.Candidate, Vector: vector, Similarity: similarity, Relevance: relevance, Quotable: quotable && relevance >= MinRelevance, Strict: strict);
         }).ToList();
 
         var best = scored.Count == 0 ? 0 : scored.Max(s => s.Relevance);
+
+        // A sentence quotable only for holding the kind of thing asked must come from the source of the strongest
+        // sentence: it continues that source's answer, it does not bring in another document's numbers or names.
+        // Another document's sentence joins only when it is nearly as relevant as the best one: a second source that
+        // answers too, not one that merely shares a word or two with the question.
+        var top = scored.Where(s => s.Quotable && s.Strict).OrderByDescending(s => s.Relevance).FirstOrDefault();
+        var anchor = top.Candidate?.Hit.DocumentId;
         var chosen = new List<(CandidateSentence Candidate, float[] Vector, double Relevance)>();
-        var pool = scored.Where(s => s.Quotable).ToList();
+        var pool = scored.Where(s => s.Quotable && (s.Candidate.Hit.DocumentId == anchor || (s.Strict && s.Relevance >= top.Relevance * SecondSourceShare))).ToList();
         while (chosen.Count < MaxSentences && pool.Count > 0)
         {
             var next = pool
@@ -120,6 +134,21 @@ public sealed partial class ExtractiveAnswerer(CachedEmbeddingService embeddings
         }
     }
 
+    /// <summary>What the question asks for, by its question word: a pattern an answering sentence would contain.</summary>
+    private static Regex? ExpectedAnswer(string question)
+    {
+        var q = question.TrimStart().ToLowerInvariant();
+        return q switch
+        {
+            _ when WhoQuestion().IsMatch(q) => PersonName(),
+            _ when q.StartsWith("when", StringComparison.Ordinal) || q.Contains("what date", StringComparison.Ordinal) || q.Contains("what time", StringComparison.Ordinal) => TimeExpression(),
+            _ when q.StartsWith("why", StringComparison.Ordinal) || q.Contains("reason", StringComparison.Ordinal) => Reason(),
+            _ when q.StartsWith("how much", StringComparison.Ordinal) || q.StartsWith("how many", StringComparison.Ordinal) || q.StartsWith("how long", StringComparison.Ordinal)
+                   || q.Contains("price", StringComparison.Ordinal) || q.Contains("cost", StringComparison.Ordinal) => Quantity(),
+            _ => null
+        };
+    }
+
     public static HashSet<string> ContentTerms(string text) =>
         QueryExpansion.Words(text).Where(w => !StopWords.Contains(w) && w.Length > 1).Select(Stem).ToHashSet(StringComparer.Ordinal);
 
@@ -144,4 +173,19 @@ public sealed partial class ExtractiveAnswerer(CachedEmbeddingService embeddings
 
     [GeneratedRegex(@"(?<=[.!?])\s+(?=[A-Z0-9""'(])", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
     private static partial Regex SentenceBoundary();
+
+    [GeneratedRegex(@"^(\w+\s+)?(who|whom|whose)\b", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    private static partial Regex WhoQuestion();
+
+    [GeneratedRegex(@"\b\p{Lu}\p{Ll}+\s\p{Lu}\p{Ll}+|\b(team|lead|manager|owner|head of|director|engineer)\b", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    private static partial Regex PersonName();
+
+    [GeneratedRegex(@"\b(\d{4}|\d{1,2}:\d{2}|january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|monday|tuesday|wednesday|thursday|friday|saturday|sunday|q[1-4]|today|tomorrow|yesterday|week|month|quarter|year|daily|weekly|monthly)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    private static partial Regex TimeExpression();
+
+    [GeneratedRegex(@"\b(because|since|so that|due to|in order to|as a result|the reason|caused by|thanks to|to avoid|to reduce)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    private static partial Regex Reason();
+
+    [GeneratedRegex(@"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|half|dozen)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    private static partial Regex Quantity();
 }

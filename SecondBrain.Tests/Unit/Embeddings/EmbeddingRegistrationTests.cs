@@ -77,7 +77,7 @@ public sealed class EmbeddingRegistrationTests : IDisposable
     {
         using var provider = Build(new Dictionary<string, string?>
         {
-            ["ConnectionStrings:openai"] = $"Endpoint={_azure.Urls[0]}/;Key=test-key;Deployment=text-embedding-3-small;ChatDeployment=gpt-4o-mini;Dimensions=8"
+            ["ConnectionStrings:openai"] = $"Endpoint={_azure.Urls[0]}/;Key=test-key;Provider=azure;Deployment=text-embedding-3-small;ChatDeployment=gpt-4o-mini;Dimensions=8"
         });
 
         var generator = provider.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
