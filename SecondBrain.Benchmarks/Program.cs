@@ -1,5 +1,6 @@
 using SecondBrain.Benchmarks.Connectors;
 using SecondBrain.Benchmarks.Knowledge;
+using SecondBrain.Benchmarks.Knowledge.Eval;
 using SecondBrain.Benchmarks.Reporting;
 using SecondBrain.Benchmarks.Retrieval;
 using SecondBrain.Benchmarks.Search;
@@ -13,6 +14,7 @@ using SecondBrain.Benchmarks.Startup;
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- search-latency [--chunks 100000] [--queries 200]
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- frames [--sentences 20000] [--rounds 5] [--source generated]
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- knowledge-memory [--tenants 10] [--enron true]
+//   dotnet run -c Release --project SecondBrain.Benchmarks -- knowledge-eval [--sets halvorsen,meridian|planted] [--verbose true]
 var arguments = BenchmarkArguments.Parse(args);
 var report = arguments.Benchmark switch
 {
@@ -23,12 +25,13 @@ var report = arguments.Benchmark switch
     "search-latency" => await SearchLatencyBenchmark.RunAsync(arguments),
     "frames" => await FrameExtractionBenchmark.RunAsync(arguments),
     "knowledge-memory" => await KnowledgeMemoryBenchmark.RunAsync(arguments),
+    "knowledge-eval" => await KnowledgeEvalBenchmark.RunAsync(arguments),
     _ => null
 };
 
 if (report is null)
 {
-    Console.Error.WriteLine($"Unknown benchmark '{arguments.Benchmark}'. Available: startup, oauth, sync, retrieval, search-latency, frames, knowledge-memory.");
+    Console.Error.WriteLine($"Unknown benchmark '{arguments.Benchmark}'. Available: startup, oauth, sync, retrieval, search-latency, frames, knowledge-memory, knowledge-eval.");
     return 2;
 }
 

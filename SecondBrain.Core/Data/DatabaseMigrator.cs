@@ -15,6 +15,7 @@ namespace SecondBrain.Core.Data;
 /// </summary>
 public sealed class DatabaseMigrator(
     IServiceScopeFactory scopes,
+    NpgsqlDataSource dataSource,
     InstanceIdentity identity,
     ILogger<DatabaseMigrator> logger)
 {
@@ -30,11 +31,9 @@ public sealed class DatabaseMigrator(
         var db = scope.ServiceProvider.GetRequiredService<SecondBrainDbContext>();
         var started = DateTimeOffset.UtcNow;
 
-        var connectionString = db.Database.GetConnectionString()
-            ?? throw new InvalidOperationException("The database connection string is not configured.");
-
-        // A dedicated connection holds the lock for the whole migration; EF uses its own connection meanwhile.
-        await using var lockConnection = new NpgsqlConnection(connectionString);
+        // A dedicated connection holds the lock for the whole migration; EF uses its own connection meanwhile. It comes
+        // from the data source: the context's connection string has the password stripped.
+        await using var lockConnection = dataSource.CreateConnection();
         await OpenWithRetryAsync(lockConnection, cancellationToken);
         await using (var acquire = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", lockConnection))
         {
