@@ -57,6 +57,11 @@ public static class KnowledgeEvalBenchmark
             {
                 PrintDiagnostics(result);
             }
+
+            if (arguments.Options.TryGetValue("dump", out var dump) && dump is "true" or "1")
+            {
+                Console.WriteLine($"knowledge-eval {set.Name}: stored knowledge written to {await EvalDump.WriteAsync(stack.DatabaseConnectionString, tenant.TenantId, arguments.OutputDirectory, set.Name, timeout.Token)}");
+            }
         }
 
         var rows = new List<IReadOnlyList<string>>();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SecondBrain.Core.Data;
+using SecondBrain.Core.Knowledge.Graph;
 
 namespace SecondBrain.Core.Knowledge.Analysis;
 
@@ -47,6 +48,15 @@ public sealed class TenantAnalyzer(
         run.Since = since;
         run.Watermark = watermark;
         run.DocumentsExamined = await resolver.CountChangedAsync(ct);
+
+        // One person, one entity, before anything counts them; then the known names found where documents use them.
+        await reportStage("entities", ct);
+        if (await new EntityConsolidation(queries).ConsolidateAsync(ct) > 0 && services.GetService<AliasCache>() is { } aliases)
+        {
+            await aliases.InvalidateAsync(run.TenantId);
+        }
+
+        await new MentionCompletion(queries).CompleteAsync(ct);
         await reportStage("detecting", ct);
 
         var found = new List<string>();

@@ -73,7 +73,7 @@ public static class DocumentExtractor
             {
                 var span = spans[i];
                 var analysis = analyses[keys[i]];
-                sentences[i] = new ExtractedSentence(i, span.Range, span.Text, keys[i], span.Paragraph, span.IsListItem, analysis.IsQuestion);
+                sentences[i] = new ExtractedSentence(i, span.Range, span.Text, keys[i], span.Paragraph, span.IsListItem, analysis.IsQuestion, span.IsTableRow);
                 _frames[i] = [.. analysis.Frames.Select(f => f with
                 {
                     TriggerRange = span.ToDocument(f.TriggerRange),
@@ -90,6 +90,7 @@ public static class DocumentExtractor
                 }));
             }
 
+            TableFacts.Apply(spans, _frames, _mentions, _definitions);
             var people = HeaderPeople.From(document);
             ApplyHeaderPeople(people);
             ResolvePronouns(people);
