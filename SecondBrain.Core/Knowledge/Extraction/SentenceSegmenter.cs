@@ -97,7 +97,7 @@ public static class SentenceSegmenter
     private static readonly FrozenSet<string> HeaderNames = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
         "from", "to", "cc", "bcc", "sent", "date", "subject", "re", "fw", "fwd");
 
-    private readonly record struct Line(int Start, int End, int Depth, bool ListItem, bool Indented, bool Blank, bool TableRow = false);
+    private readonly record struct Line(int Start, int End, int Depth, bool ListItem, bool Indented, bool Blank, bool TableRow = false, bool Separator = false);
 
     public static IReadOnlyList<SentenceSpan> Segment(string text, int maxSentenceLength = DefaultMaxSentenceLength)
     {
@@ -111,6 +111,14 @@ public static class SentenceSegmenter
 
         foreach (var line in Lines(text))
         {
+            if (line.Separator)
+            {
+                // A table's "|---|" row: no text, and the table goes on in the same paragraph.
+                Flush();
+                previous = line;
+                continue;
+            }
+
             if (line.Blank)
             {
                 Flush();
@@ -299,7 +307,7 @@ public static class SentenceSegmenter
         {
             // A table row; a Markdown separator row ("|---|:--:|") carries no text and reads as a blank line.
             return IsSeparatorRow(text, i, contentEnd)
-                ? new Line(i, i, depth, false, false, true)
+                ? new Line(i, i, depth, false, false, false, TableRow: true, Separator: true)
                 : new Line(i, contentEnd, depth, false, indented, false, TableRow: true);
         }
 
