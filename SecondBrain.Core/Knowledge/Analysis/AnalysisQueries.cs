@@ -117,6 +117,30 @@ public sealed partial class AnalysisQueries(SecondBrainDbContext db, KnowledgeAn
         return (sentences, chunks >= Cap * 3);
     }
 
+    /// <summary>The indexed text of each document (its chunks in order), for the few candidate documents a detector examines.</summary>
+    internal async Task<Dictionary<Guid, string>> DocumentTextsAsync(Guid[] documents, CancellationToken ct)
+    {
+        var texts = new Dictionary<Guid, string>();
+        if (documents.Length == 0)
+        {
+            return texts;
+        }
+
+        await using var command = await CommandAsync("""
+            SELECT c.document_id, string_agg(c.text, E'\n\n' ORDER BY c.position)
+            FROM chunks c WHERE c.tenant_id = @tenant AND c.document_id = ANY(@documents)
+            GROUP BY c.document_id
+            """, ct);
+        command.Parameters.AddWithValue("documents", documents.Take(Cap * 2).ToArray());
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            texts[reader.GetGuid(0)] = reader.GetString(1);
+        }
+
+        return texts;
+    }
+
     /// <summary>The indexes of sentences that an earlier message of their thread already holds: quotes, not new statements.</summary>
     internal async Task<HashSet<int>> QuotedInEarlierMessageAsync(IReadOnlyList<TextSentence> sentences, CancellationToken ct)
     {

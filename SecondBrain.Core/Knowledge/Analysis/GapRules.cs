@@ -34,6 +34,9 @@ public static partial class GapRules
         return text.TrimEnd('.', '!', '?', ';', ':', ' ').ToLowerInvariant();
     }
 
+    /// <summary>The sentence without a leading "Name: " speaker (Slack threads and chat transcripts are written so).</summary>
+    public static string StripSpeaker(string sentence) => SpeakerLine().Replace(sentence.TrimStart(), "", 1);
+
     /// <summary>The per-document key of a gap about one sentence: the document and the sentence's key.</summary>
     public static string DocumentSentenceKey(Guid documentId, string sentence) =>
         documentId.ToString("N") + "|" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(SentenceKey(sentence))))[..32];

@@ -114,7 +114,7 @@ internal static class TableFacts
                 ranges[FrameSlots.Time] = Range(Role.Date);
             }
 
-            frames.Add(Build(FrameType.Decision, "table:decision", objectRange, slots, ranges));
+            frames.Add(Build(FrameType.Decision, "table:decision", objectRange, slots, ranges, index));
             return;
         }
 
@@ -149,24 +149,24 @@ internal static class TableFacts
             {
                 slots[FrameSlots.Frequency] = frequency;
                 ranges[FrameSlots.Frequency] = Range(Role.Frequency);
-                frames.Add(Build(FrameType.Process, "table:frequency", objectRange, new(slots), new(ranges)));
+                frames.Add(Build(FrameType.Process, "table:frequency", objectRange, new(slots), new(ranges), index));
             }
 
             if (slots.ContainsKey(FrameSlots.Owner))
             {
                 slots.Remove(FrameSlots.Frequency);
                 ranges.Remove(FrameSlots.Frequency);
-                frames.Add(Build(FrameType.Ownership, "table:owner", objectRange, slots, ranges));
+                frames.Add(Build(FrameType.Ownership, "table:owner", objectRange, slots, ranges, index));
             }
         }
     }
 
-    private static Frame Build(FrameType type, string trigger, TextRange triggerRange, Dictionary<string, string> slots, Dictionary<string, TextRange> ranges)
+    private static Frame Build(FrameType type, string trigger, TextRange triggerRange, Dictionary<string, string> slots, Dictionary<string, TextRange> ranges, int index)
     {
         var required = FrameSlots.Required(type);
         var missing = required.Where(s => !slots.ContainsKey(s)).ToArray();
         var confidence = Math.Round(0.85 * (0.5 + (0.5 * (required.Count - missing.Length) / required.Count)), 2);
-        return new Frame(type, trigger, trigger, triggerRange, false, confidence, slots, ranges, missing);
+        return new Frame(type, trigger, trigger, triggerRange, false, confidence, slots, ranges, missing, index);
     }
 
     /// <summary>The people an owner cell names ("Tomasz, Marit", "Lucía and Mehmet"), added as person mentions of the row.</summary>

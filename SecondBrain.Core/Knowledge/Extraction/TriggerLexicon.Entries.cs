@@ -39,7 +39,8 @@ public sealed partial class TriggerLexicon
         }
 
         foreach (var e in Frame(FrameType.Decision, TriggerRole.Noun, 0.8,
-            "the decision is", "the decision was", "final decision", "decision to", "the plan is to", "the call is to"))
+            "the decision is", "the decision was", "final decision", "decision to", "the plan is to", "the call is to",
+            "the call was made to", "made the call to", "we are dropping", "we're dropping", "we are discontinuing"))
         {
             yield return e;
         }

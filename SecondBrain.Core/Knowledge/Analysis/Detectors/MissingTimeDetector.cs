@@ -1,18 +1,17 @@
-using System.Text.Json;
-using System.Text.RegularExpressions;
-using Npgsql;
+using SecondBrain.Core.Knowledge.Analysis.Rules;
 using SecondBrain.Core.Knowledge.Extraction;
 using static SecondBrain.Core.Knowledge.Analysis.AnalysisQueries;
 
 namespace SecondBrain.Core.Knowledge.Analysis.Detectors;
 
 /// <summary>
-/// Missing time: a commitment — a sentence that says what will be done ("we will", "is going to", "plan to") —
-/// with no time anywhere in it: no time slot on its frames and no date, month, weekday, quarter or relative time
-/// in the text. Candidates are decision and event frames that commit to something, and every sentence of a changed
-/// document in which the team commits ("We will ...", "We are going to ...") whatever the extractor made of it
-/// (read from the document's indexed text). Past decisions are not commitments (the document dates them);
-/// questions are not either; a sentence quoted from an earlier message of the same thread is that message's.
+/// Missing time: a plan (<see cref="PlanRules"/>) of the team or of a thing with no time, or any plan whose only time
+/// is vague ("at some point", "eventually", "soon") or an event instead of a date ("after the second SRE starts",
+/// "once the integrations have moved", "when hiring picks up"). Read from the changed documents' indexed text, so it
+/// does not depend on which frame the extractor made of the sentence. Not a gap when the time follows: the next
+/// sentence gives a date ("Target is the week of 9 February"), or a later message of the same conversation does for
+/// the same thing ("then it goes out on Monday 2 March"). Questions and sentences quoted from an earlier message of
+/// the thread are not plans of this document.
 /// </summary>
 public sealed class MissingTimeDetector : IGapDetector
 {
@@ -20,42 +19,15 @@ public sealed class MissingTimeDetector : IGapDetector
 
     public async Task<DetectorOutcome> DetectAsync(AnalysisQueries q, CancellationToken ct)
     {
-        const string commitment = @"\m(will|shall|going to|plans? to|planned to|planning to|intends? to|aims? to|committed to)\M|\w'll\M";
-        await using var command = await q.CommandAsync($"""
-            WITH {ChangedCte}
-            SELECT DISTINCT ON (f.document_id, f.sentence_index) f.document_id, f.sentence, d.title, d.author, k.thread_key, d.source_created_at
-            FROM knowledge_frames f
-            JOIN changed c ON c.document_id = f.document_id
-            JOIN documents d ON d.id = f.document_id AND d.deleted_at IS NULL AND d.source <> '{AnswerSource}'
-            LEFT JOIN document_knowledge k ON k.document_id = f.document_id
-            WHERE f.tenant_id = @tenant AND f.type IN ('decision', 'event') AND NOT f.negated AND NOT (f.slots ? 'time')
-              AND f.confidence >= @minConfidence AND f.sentence ~* @commitment
-              AND NOT EXISTS (SELECT 1 FROM knowledge_frames t
-                              WHERE t.tenant_id = @tenant AND t.document_id = f.document_id AND t.sentence_index = f.sentence_index AND t.slots ? 'time')
-            ORDER BY f.document_id, f.sentence_index
-            LIMIT @cap
-            """, ct);
-        command.Parameters.AddWithValue("commitment", commitment);
-        var sentences = new List<TextSentence>();
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                sentences.Add(new TextSentence(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), NullableString(reader, 3),
-                    NullableString(reader, 4), reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5), null));
-            }
-        }
+        var (sentences, capped) = await q.TextSentencesAsync(
+            "SELECT document_id FROM changed",
+            @"\m(will|shall|going to|plans? to|planning to|intends? to|aims? to)\M|\w'll\M",
+            PlanRules.MissesTime, ct);
+        sentences = sentences.DistinctBy(s => (s.DocumentId, GapRules.SentenceKey(s.Sentence))).ToList();
 
-        var capped = sentences.Count >= q.Cap;
-        var (fromText, textCapped) = await q.TextSentencesAsync(
-            $"SELECT document_id FROM changed",
-            @"\m(we|team)\s+(will|shall|are going to|plans? to|intends? to|aims? to)\M|\mwe'll\M",
-            GapRules.IsTeamCommitment, ct);
-        sentences.AddRange(fromText);
-        var kept = sentences
-            .Where(s => GapRules.IsCommitment(s.Sentence) && !GapRules.HasTimeExpression(s.Sentence))
-            .DistinctBy(s => (s.DocumentId, GapRules.SentenceKey(s.Sentence)))
-            .ToList();
+        // The time may come after the plan: the next sentence, or a later one of the conversation about the same thing.
+        var texts = await q.DocumentTextsAsync(sentences.Select(s => s.DocumentId).Distinct().ToArray(), ct);
+        var kept = sentences.Where(s => !TimeFollows(s.Sentence, texts.GetValueOrDefault(s.DocumentId))).ToList();
         var quoted = await q.QuotedInEarlierMessageAsync(kept, ct);
         var candidates = kept.Where((_, i) => !quoted.Contains(i)).Select(row =>
         {
@@ -67,8 +39,50 @@ public sealed class MissingTimeDetector : IGapDetector
                 [evidence],
                 [],
                 Priority: 3,
-                Confidence: 0.6);
+                Confidence: PlanRules.HasVagueTime(row.Sentence) ? 0.7 : 0.6);
         }).ToList();
-        return new DetectorOutcome(new DetectorResult(GapTypes.MissingTime, candidates, capped || textCapped), null);
+        return new DetectorOutcome(new DetectorResult(GapTypes.MissingTime, candidates, capped), null);
+    }
+
+    private static bool TimeFollows(string plan, string? document)
+    {
+        if (document is null)
+        {
+            return false;
+        }
+
+        var spans = SentenceSegmenter.Segment(document);
+        var at = -1;
+        var key = GapRules.SentenceKey(plan);
+        for (var i = 0; i < spans.Count && at < 0; i++)
+        {
+            if (GapRules.SentenceKey(spans[i].Text) == key)
+            {
+                at = i;
+            }
+        }
+
+        if (at < 0)
+        {
+            return false;
+        }
+
+        var words = PlanRules.ContentWords(GapRules.StripSpeaker(plan));
+        for (var i = at + 1; i < spans.Count; i++)
+        {
+            var later = spans[i].Text;
+            if (!PlanRules.HasConcreteTime(later) || GapRules.IsQuestion(later))
+            {
+                continue;
+            }
+
+            var next = i == at + 1 && spans[i].Paragraph == spans[at].Paragraph;
+            if (next || PlanRules.Shared(words, PlanRules.ContentWords(GapRules.StripSpeaker(later))) >= 1 && i - at <= 12)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
