@@ -1,78 +1,108 @@
-using System.Text.Json;
-using System.Text.RegularExpressions;
-using Npgsql;
-using SecondBrain.Core.Knowledge.Extraction;
+using SecondBrain.Core.Knowledge.Analysis.Rules;
 using static SecondBrain.Core.Knowledge.Analysis.AnalysisQueries;
 
 namespace SecondBrain.Core.Knowledge.Analysis.Detectors;
 
 /// <summary>
-/// Missing owner: a recurring process (a process frame with a frequency: "every Friday", "monthly") whose owner
-/// slot is empty, where nothing in the same sentence names an owner (an ownership frame or an owns relation), no
-/// frame anywhere names an owner for the same object, and no owns relation points at an entity of that name.
-/// One-off mentions of a process ("see the runbook") are not gaps: it is the recurring work nobody owns that
-/// silently stops (a certificate nobody renews). A sentence that defines a term ("MRR stands for monthly recurring
-/// revenue") is not a process.
+/// Missing owner: a recurring duty (<see cref="DutyRules"/>: "has to be reloaded every January and July", "renew
+/// every November", "is published after every P1 incident") read from the changed documents' indexed text, whose
+/// sentence names nobody (no person the document mentions, no "I"/"we", no "by Name" or "(Name)"), and that no
+/// ownership anywhere in the tenant covers: an ownership frame or owns relation (an ownership matrix row, "X is
+/// responsible for ...", "(Marit)") about the same thing, judged by the words the two share. One-off mentions of a
+/// process and reports of what happened are not duties.
 /// </summary>
 public sealed class MissingOwnerDetector : IGapDetector
 {
+    private const double SameThing = 0.6;
+
     public string Type => GapTypes.MissingOwner;
 
     public async Task<DetectorOutcome> DetectAsync(AnalysisQueries q, CancellationToken ct)
     {
-        var rows = await q.FrameRowsAsync($"""
-            WITH {ChangedCte}
-            SELECT f.document_id, f.sentence_index, f.sentence, f.slots::text, f.trigger, f.negated, f.confidence, d.title, d.author, d.source_created_at
-            FROM knowledge_frames f
-            JOIN changed c ON c.document_id = f.document_id
-            JOIN documents d ON d.id = f.document_id AND d.deleted_at IS NULL AND d.source <> '{AnswerSource}'
-            LEFT JOIN document_knowledge k ON k.document_id = f.document_id
-            WHERE f.tenant_id = @tenant AND f.type = 'process' AND NOT f.negated
-              AND 'owner' = ANY(f.missing_slots) AND f.slots ? 'object'
-              AND (f.slots ? 'frequency'
-                   OR f.trigger ~* '^(every|each|once|twice|on (mon|tues|wednes|thurs|fri|satur|sun)days)\M'
-                   OR f.trigger ~* '^(daily|weekly|biweekly|bi-weekly|monthly|quarterly|yearly|annually|hourly|nightly)$')
-              AND f.confidence >= @minConfidence
-              AND right(rtrim(f.sentence), 1) <> '?'
-              AND NOT EXISTS (
-                  SELECT 1 FROM knowledge_frames o
-                  WHERE o.tenant_id = @tenant AND o.document_id = f.document_id AND o.sentence_index = f.sentence_index
-                    AND o.slots ? 'owner' AND NOT o.negated)
-              AND NOT EXISTS (
-                  SELECT 1 FROM knowledge_relations r
-                  WHERE r.tenant_id = @tenant AND r.document_id = f.document_id AND r.sentence_index = f.sentence_index AND r.type = 'owns')
-              AND NOT EXISTS (
-                  SELECT 1 FROM knowledge_frames o
-                  WHERE o.tenant_id = @tenant AND o.document_id = f.document_id AND o.sentence_index = f.sentence_index AND o.type = 'definition')
-              AND NOT EXISTS (
-                  SELECT 1 FROM knowledge_frames o
-                  WHERE o.tenant_id = @tenant AND o.id <> f.id AND o.slots ? 'owner' AND NOT o.negated
-                    AND {Norm("o.slots->>'object'")} = {Norm("f.slots->>'object'")})
-              AND NOT EXISTS (
-                  SELECT 1 FROM knowledge_relations r
-                  JOIN knowledge_aliases a ON a.entity_id = r.target_entity_id AND a.tenant_id = @tenant
-                  WHERE r.tenant_id = @tenant AND r.type = 'owns' AND a.key = {Norm("f.slots->>'object'")})
-              AND NOT {QuotedEarlier}
-            ORDER BY f.document_id, f.sentence_index
-            LIMIT @cap
-            """, ct);
-
-        var candidates = new List<GapCandidate>();
-        var entities = await q.SentenceEntitiesAsync(rows.Select(r => (r.DocumentId, r.SentenceIndex)), ct);
-        var topics = await q.TopicEntitiesAsync(rows.Select(r => r.Slot("object")), ct);
-        foreach (var row in rows.DistinctBy(r => (r.DocumentId, r.SentenceIndex)))
+        var (sentences, capped) = await q.TextSentencesAsync(
+            "SELECT document_id FROM changed",
+            @"\m(every|each|daily|weekly|fortnightly|biweekly|monthly|quarterly|yearly|annually|nightly|hourly|twice|once)\M",
+            s => DutyRules.IsDuty(s) && !DutyRules.NamesOwner(s), ct);
+        sentences = sentences.DistinctBy(s => (s.DocumentId, GapRules.SentenceKey(s.Sentence))).ToList();
+        if (sentences.Count == 0)
         {
-            var evidence = new GapEvidence(row.DocumentId, row.Title, row.Sentence, row.Author);
-            candidates.Add(new GapCandidate(
-                GapTypes.MissingOwner,
-                GapRules.DocumentSentenceKey(row.DocumentId, row.Sentence),
-                GapTemplates.MissingOwner(row.Slot("object") ?? row.Sentence, row.Slot("frequency") ?? row.Trigger, evidence),
-                [evidence],
-                Related(topics, row.Slot("object"), entities.GetValueOrDefault((row.DocumentId, row.SentenceIndex))),
-                Priority: 4,
-                Confidence: Math.Round(Math.Clamp(row.Confidence, 0.5, 0.9), 2)));
+            return new DetectorOutcome(new DetectorResult(GapTypes.MissingOwner, [], capped), null);
         }
 
-        return new DetectorOutcome(new DetectorResult(GapTypes.MissingOwner, candidates, rows.Count >= q.Cap), null);
+        var people = await PeopleNamedAsync(q, sentences.Select(s => s.DocumentId).Distinct().ToArray(), ct);
+        var owned = await OwnedThingsAsync(q, ct);
+        var kept = sentences.Where(s =>
+        {
+            if (people.GetValueOrDefault(s.DocumentId)?.Any(name => s.Sentence.Contains(name, StringComparison.Ordinal)) == true)
+            {
+                return false;
+            }
+
+            var words = PlanRules.ContentWords(GapRules.StripSpeaker(s.Sentence));
+            return !owned.Any(thing => thing.Count > 0 && PlanRules.Shared(thing, words) >= Math.Max(1, SameThing * thing.Count));
+        }).ToList();
+        var quoted = await q.QuotedInEarlierMessageAsync(kept, ct);
+        var candidates = kept.Where((_, i) => !quoted.Contains(i)).Select(row =>
+        {
+            var evidence = new GapEvidence(row.DocumentId, row.Title, row.Sentence, row.Speaker ?? row.Author);
+            var thing = GapRules.Phrase(GapRules.StripSpeaker(row.Sentence), 90);
+            return new GapCandidate(
+                GapTypes.MissingOwner,
+                GapRules.DocumentSentenceKey(row.DocumentId, row.Sentence),
+                GapTemplates.MissingOwner(thing, null, evidence),
+                [evidence],
+                [],
+                Priority: 4,
+                Confidence: 0.65);
+        }).ToList();
+        return new DetectorOutcome(new DetectorResult(GapTypes.MissingOwner, candidates, capped), null);
+    }
+
+    /// <summary>The names of the people each document mentions, as written.</summary>
+    private static async Task<Dictionary<Guid, List<string>>> PeopleNamedAsync(AnalysisQueries q, Guid[] documents, CancellationToken ct)
+    {
+        var result = new Dictionary<Guid, List<string>>();
+        await using var command = await q.CommandAsync("""
+            SELECT DISTINCT m.document_id, m.text FROM knowledge_mentions m
+            JOIN knowledge_entities e ON e.id = m.entity_id AND e.tenant_id = @tenant AND e.type = 'person'
+            WHERE m.tenant_id = @tenant AND m.document_id = ANY(@documents) AND length(m.text) >= 3
+            LIMIT 20000
+            """, ct);
+        command.Parameters.AddWithValue("documents", documents);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            if (!result.TryGetValue(reader.GetGuid(0), out var names))
+            {
+                result[reader.GetGuid(0)] = names = [];
+            }
+
+            names.Add(reader.GetString(1));
+        }
+
+        return result;
+    }
+
+    /// <summary>What the tenant records someone as owning: the objects of ownership frames with an owner, bounded.</summary>
+    private static async Task<List<HashSet<string>>> OwnedThingsAsync(AnalysisQueries q, CancellationToken ct)
+    {
+        var things = new List<HashSet<string>>();
+        await using var command = await q.CommandAsync("""
+            SELECT f.slots ->> 'object' FROM knowledge_frames f
+            JOIN documents d ON d.id = f.document_id AND d.deleted_at IS NULL
+            WHERE f.tenant_id = @tenant AND f.type IN ('ownership', 'process') AND NOT f.negated
+              AND f.slots ? 'owner' AND f.slots ? 'object'
+            LIMIT 5000
+            """, ct);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            if (!reader.IsDBNull(0))
+            {
+                things.Add(PlanRules.ContentWords(reader.GetString(0)));
+            }
+        }
+
+        return things;
     }
 }
