@@ -92,7 +92,7 @@ public sealed partial class KnowledgeWriter(
         foreach (var frame in extraction.Frames.Where(f => !f.Negated && f.Type is FrameType.Ownership or FrameType.Decision or FrameType.Process))
         {
             if (frame.SlotRanges.TryGetValue(FrameSlots.Object, out var objectRange)
-                && Overlapping(extraction.Mentions, frame.SentenceIndex, objectRange, person: false) is null
+                && Covering(extraction.Mentions, frame.SentenceIndex, objectRange) is null
                 && frame.Slots.TryGetValue(FrameSlots.Object, out var objectText)
                 && TopicKey(objectText) is { Length: > 2 } key)
             {
@@ -256,7 +256,7 @@ public sealed partial class KnowledgeWriter(
 
             Guid? target = null;
             if (frame.SlotRanges.TryGetValue(FrameSlots.Object, out var objectRange)
-                && Overlapping(extraction.Mentions, frame.SentenceIndex, objectRange, person: false) is { } thing)
+                && Covering(extraction.Mentions, frame.SentenceIndex, objectRange) is { } thing)
             {
                 target = EntityOf(thing);
             }
@@ -293,6 +293,16 @@ public sealed partial class KnowledgeWriter(
         mentions.FirstOrDefault(m => m.SentenceIndex == sentenceIndex && m.Origin != MentionOrigin.Header
             && (m.Type == EntityType.Person) == person
             && m.Range.Start < range.End && range.Start < m.Range.End);
+
+    /// <summary>
+    /// The entity an object slot is: a mention that covers most of it ("the Kubernetes cluster"), not one word inside a
+    /// longer phrase ("Carrier onboarding on Relay" is the onboarding, not Relay), which becomes a topic instead.
+    /// </summary>
+    private static EntityMention? Covering(IReadOnlyList<EntityMention> mentions, int sentenceIndex, TextRange range) =>
+        Overlapping(mentions, sentenceIndex, range, person: false) is { } mention
+        && Math.Min(mention.Range.End, range.End) - Math.Max(mention.Range.Start, range.Start) >= 0.6 * range.Length
+            ? mention
+            : null;
 
     private static string TypeName(EntityType type) => type switch
     {

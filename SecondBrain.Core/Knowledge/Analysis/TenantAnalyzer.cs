@@ -57,6 +57,7 @@ public sealed class TenantAnalyzer(
         }
 
         await new MentionCompletion(queries).CompleteAsync(ct);
+        await new RelationCompletion(queries).CompleteAsync(ct);
         await reportStage("detecting", ct);
 
         var found = new List<string>();

@@ -82,14 +82,18 @@ public static partial class SentenceAnalyzer
     private static void GlossaryDefinitions(SentenceContext c, List<Definition> definitions)
     {
         var text = c.Text;
-        if (BoldLead().Match(text) is { Success: true } bold)
+        if (BoldLead().IsMatch(text))
         {
-            var term = bold.Groups["term"];
-            var cleaned = term.Value.Trim().TrimEnd(':', '-', '–', '—', ' ').Trim();
-            var meaning = text[(bold.Index + bold.Length)..].TrimStart(':', '-', '–', '—', ' ');
-            if (cleaned.Length > 0 && meaning.Length >= 3)
+            // Every bold term of a glossary line defines it: "**TG-** tickets are in ..., **WPT-** in the Waypoint project".
+            foreach (Match bold in BoldTerm().Matches(text))
             {
-                Add(cleaned, new TextRange(term.Index, term.Index + term.Length), meaning, text.Length - meaning.Length, "**");
+                var term = bold.Groups["term"];
+                var cleaned = term.Value.Trim().TrimEnd(':', '-', '–', '—', ' ').Trim();
+                var meaning = text[(bold.Index + bold.Length)..].TrimStart(':', '-', '–', '—', ' ');
+                if (cleaned.Length > 0 && meaning.Length >= 3)
+                {
+                    Add(cleaned, new TextRange(term.Index, term.Index + term.Length), meaning, text.Length - meaning.Length, "**");
+                }
             }
         }
         else if (ColonLead().Match(text) is { Success: true } colon)
@@ -126,6 +130,9 @@ public static partial class SentenceAnalyzer
 
     [GeneratedRegex(@"^\*\*(?<term>[^*]{1,60})\*\*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex BoldLead();
+
+    [GeneratedRegex(@"\*\*(?<term>[^*]{1,60})\*\*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex BoldTerm();
 
     [GeneratedRegex(@"^(?<term>\[?[A-Z][A-Z0-9]*(?:[-/][A-Z0-9]+)*\]?)\s*(?::|\s[–—-])\s+(?<meaning>\S.{2,})$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex ColonLead();

@@ -17,6 +17,13 @@ public sealed class MissingRationaleDetector : IGapDetector
 {
     public string Type => GapTypes.MissingRationale;
 
+    /// <summary>Triggers that are as often adjectives or a system's doing as a decision: they count only with someone deciding.</summary>
+    private static readonly HashSet<string> WeakTriggers = new(StringComparer.Ordinal) { "rejected", "is final", "approved", "selected", "chose", "adopted", "go with" };
+
+    private static bool DecidedBySomeone(string? agent) =>
+        agent is { Length: > 0 } a && (System.Text.RegularExpressions.Regex.IsMatch(a, @"^(we|i|they|the team|our team|management|leadership|the board)\b",
+            System.Text.RegularExpressions.RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1)) || char.IsUpper(a[0]) && !a.StartsWith("Our ", StringComparison.Ordinal) && !a.StartsWith("The ", StringComparison.Ordinal));
+
     public async Task<DetectorOutcome> DetectAsync(AnalysisQueries q, CancellationToken ct)
     {
         var rows = await q.FrameRowsAsync($"""
@@ -48,6 +55,12 @@ public sealed class MissingRationaleDetector : IGapDetector
         var topics = await q.TopicEntitiesAsync(rows.Select(r => r.Slot("object")), ct);
         foreach (var row in rows.DistinctBy(r => (r.DocumentId, r.SentenceIndex)))
         {
+            if (WeakTriggers.Contains(row.Trigger) && !DecidedBySomeone(row.Slot("agent")))
+            {
+                // "Our parser rejected the message", "no rejected declarations", "the PDF is final": no one decided anything.
+                continue;
+            }
+
             var evidence = new GapEvidence(row.DocumentId, row.Title, row.Sentence, row.Author);
             var decided = WithoutTime(row.Slot("object"), row.Slot("time"));
             candidates.Add(new GapCandidate(

@@ -76,8 +76,12 @@ public sealed class MissingTimeDetector : IGapDetector
                 continue;
             }
 
+            // The next sentence of the paragraph; a reply in the conversation about the same thing; or a later sentence
+            // that shares more than one word with the plan.
             var next = i == at + 1 && spans[i].Paragraph == spans[at].Paragraph;
-            if (next || PlanRules.Shared(words, PlanRules.ContentWords(GapRules.StripSpeaker(later))) >= 1 && i - at <= 12)
+            var reply = GapRules.StripSpeaker(later) != later.TrimStart();
+            var shared = PlanRules.Shared(words, PlanRules.ContentWords(GapRules.StripSpeaker(later)));
+            if (next || (i - at <= 12 && (shared >= 2 || (reply && shared >= 1))))
             {
                 return true;
             }

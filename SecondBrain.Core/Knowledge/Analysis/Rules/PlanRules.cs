@@ -12,7 +12,9 @@ namespace SecondBrain.Core.Knowledge.Analysis.Rules;
 /// </summary>
 public static partial class PlanRules
 {
-    public static bool IsPlan(string sentence) => !GapRules.IsQuestion(sentence) && !GapRules.IsHeaderLine(sentence) && Commitment().IsMatch(Clause(sentence));
+    public static bool IsPlan(string sentence) =>
+        !GapRules.IsQuestion(sentence) && !GapRules.IsHeaderLine(sentence) && Commitment().Match(Clause(sentence)) is { Success: true } match
+        && !StateNotAction().IsMatch(match.Value);
 
     /// <summary>The plan is the team's ("we", "our team") rather than one person's ("I'll", "you will").</summary>
     public static bool IsTeamOrThingPlan(string sentence)
@@ -24,7 +26,8 @@ public static partial class PlanRules
         }
 
         var before = Clause(sentence)[..match.Index].TrimEnd();
-        return !PersonalSubject().IsMatch(before) && !(before.Length == 0 && match.Value.StartsWith("going", StringComparison.OrdinalIgnoreCase));
+        return !PersonalSubject().IsMatch(before) && !PersonalSubject().IsMatch(match.Value.Split('\'', '’', ' ')[0])
+            && !(before.Length == 0 && match.Value.StartsWith("going", StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>"soon", "at some point", "eventually", "down the road", "after X starts", "once X", "when X picks up".</summary>
@@ -61,6 +64,10 @@ public static partial class PlanRules
     [GeneratedRegex(@"\b(will|shall)\s+(?!not\b)(\w+\s+)?\w+|\w'll\s+\w+|\b(am|is|are|'re|’re|'m|’m)\s+going\s+to\s+\w+|^\s*going\s+to\s+\w+|\b(plans?|planning|intends?|intending|aims?|aiming)\s+to\s+\w+",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex Commitment();
+
+    // "will be your contact", "will be the owner": a state described, not something to be done.
+    [GeneratedRegex(@"^(will|shall|'ll|’ll)\s+be\s+(your|the|a|an|our|my|his|her|their|in|on|at|available|able|happy|glad|fine|ok|there|here)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex StateNotAction();
 
     [GeneratedRegex(@"(^|\b)(i|you|he|she)$|\b(i|you)\s*$|^(i|you)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex PersonalSubject();
