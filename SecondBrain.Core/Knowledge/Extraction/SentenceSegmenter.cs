@@ -228,7 +228,7 @@ public static class SentenceSegmenter
 
     private static bool StartsBlock(string text, Line previous, Line line)
     {
-        if (line.ListItem || previous.Depth != line.Depth || line.TableRow || previous.TableRow)
+        if (line.ListItem || previous.Depth != line.Depth || line.TableRow || previous.TableRow || Columnar(text, line) || Columnar(text, previous))
         {
             return true;
         }
@@ -242,6 +242,19 @@ public static class SentenceSegmenter
         var last = text[previous.End - 1];
         var shortLine = previous.End - previous.Start < ShortLine && !char.IsLower(text[line.Start]);
         return last == ':' || shortLine || IsHeaderLine(text, previous) || IsHeaderLine(text, line);
+    }
+
+    /// <summary>A line laid out in columns ("10 Feb   Norwegian MVA return (Marit)"): a row of its own, not a wrap.</summary>
+    private static bool Columnar(string text, Line line)
+    {
+        if (line.End - line.Start <= 6)
+        {
+            return false;
+        }
+
+        // A short first column (a date, a code) then a wide gap: a layout, not a double space in prose.
+        var gap = text.IndexOf("   ", line.Start, line.End - line.Start, StringComparison.Ordinal);
+        return gap > line.Start && gap - line.Start <= 16 && text.IndexOf('.', line.Start, gap - line.Start) < 0;
     }
 
     private static bool IsHeaderLine(string text, Line line)

@@ -39,7 +39,7 @@ public sealed class MissingOwnerDetector : IGapDetector
             }
 
             var words = PlanRules.ContentWords(GapRules.StripSpeaker(s.Sentence));
-            return !owned.Any(thing => thing.Count > 0 && PlanRules.Shared(thing, words) >= Math.Max(1, SameThing * thing.Count));
+            return !owned.Any(thing => thing.Count >= 2 && PlanRules.Shared(thing, words) >= Math.Max(2, SameThing * thing.Count));
         }).ToList();
         var quoted = await q.QuotedInEarlierMessageAsync(kept, ct);
         var candidates = kept.Where((_, i) => !quoted.Contains(i)).Select(row =>

@@ -16,7 +16,7 @@ namespace SecondBrain.Core.Knowledge.Analysis.Detectors;
 /// </summary>
 public sealed partial class UnansweredQuestionDetector : IGapDetector
 {
-    private const int CandidatesPerQuestion = 15;
+    private const int CandidatesPerQuestion = 40;
 
     public string Type => GapTypes.UnansweredQuestion;
 
@@ -137,7 +137,7 @@ public sealed partial class UnansweredQuestionDetector : IGapDetector
             }
 
             var other = conversation ? speaker is not null && !string.Equals(speaker, asker, StringComparison.OrdinalIgnoreCase) : i - at <= 8;
-            if (other && AnswerRules.Answers(question.Sentence, focus, spans[i].Text))
+            if (other && AnswerRules.Answers(question.Sentence, focus, spans[i].Text, inConversation: conversation))
             {
                 return (asker, true);
             }

@@ -75,11 +75,11 @@ public sealed class UndefinedTermDetector : IGapDetector
             WHERE g.documents >= @minDocuments AND g.mentions >= @minMentions
               AND length(g.bare) >= 2 AND g.bare ~ '[a-z]'
               AND (g.acronym OR g.bare IN (SELECT bare FROM code_names))
-              AND NOT (g.bare = ANY(@common)) AND NOT (regexp_replace(g.bare, '([a-z0-9]{2})s$', '\1') = ANY(@common))
+              AND NOT (g.bare = ANY(@common)) AND NOT (regexp_replace(g.bare, '([a-z0-9][a-z0-9])s$', '\1') = ANY(@common))
               AND NOT EXISTS (
                   SELECT 1 FROM knowledge_frames f
                   WHERE f.tenant_id = @tenant AND f.type = 'definition'
-                    AND (lower(btrim(f.slots ->> 'termKey', '[]')) IN (g.bare, regexp_replace(g.bare, '([a-z0-9]{2})s$', '\1'))
+                    AND (lower(btrim(f.slots ->> 'termKey', '[]')) IN (g.bare, regexp_replace(g.bare, '([a-z0-9][a-z0-9])s$', '\1'))
                          OR lower(btrim(f.slots ->> 'term', '[]')) = g.bare
                          OR split_part(lower(f.slots ->> 'termKey'), ' ', 1) = g.bare))
               AND NOT EXISTS (

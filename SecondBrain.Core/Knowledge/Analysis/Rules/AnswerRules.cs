@@ -13,7 +13,6 @@ namespace SecondBrain.Core.Knowledge.Analysis.Rules;
 /// </summary>
 public static partial class AnswerRules
 {
-    private const double MinShare = 0.34;
 
     public sealed record Focus(IReadOnlyList<(string Word, double Weight, bool Name)> Words)
     {
@@ -22,7 +21,14 @@ public static partial class AnswerRules
 
     public static Focus FocusOf(string question)
     {
+        // Examples are not what is asked: "..., for example for support tooling or e-mail?".
         var text = GapRules.StripSpeaker(question);
+        var example = Example().Match(text);
+        if (example.Success && example.Index > 10)
+        {
+            text = text[..example.Index];
+        }
+
         var words = new List<(string, double, bool)>();
         foreach (Match match in Word().Matches(text))
         {
@@ -46,12 +52,18 @@ public static partial class AnswerRules
         return new Focus(words);
     }
 
-    public static bool Answers(string question, Focus focus, string sentence)
+    /// <param name="inConversation">The sentence is a later message of the same conversation by someone else: "Yes, ..." answers a yes/no question there.</param>
+    public static bool Answers(string question, Focus focus, string sentence, bool inConversation = false)
     {
         var reply = GapRules.StripSpeaker(sentence);
-        if (GapRules.IsQuestion(reply) || focus.Words.Count == 0 || reply.Length < 8)
+        if (GapRules.IsQuestion(reply) || focus.Words.Count == 0 || reply.Length < 2)
         {
             return false;
+        }
+
+        if (inConversation && YesNo().IsMatch(reply))
+        {
+            return true;
         }
 
         var key = GapRules.SentenceKey(question);
@@ -65,7 +77,7 @@ public static partial class AnswerRules
         var content = 0;
         foreach (var (word, weight, name) in focus.Words)
         {
-            if (words.Contains(word) || words.Any(w => w.Length >= 4 && (word.StartsWith(w, StringComparison.Ordinal) || w.StartsWith(word, StringComparison.Ordinal)) && Math.Min(w.Length, word.Length) >= 4))
+            if (words.Contains(word) || words.Any(w => SameWord(w, word)))
             {
                 shared += weight;
                 if (!name && weight >= 1)
@@ -75,7 +87,29 @@ public static partial class AnswerRules
             }
         }
 
-        return content >= 2 || (content >= 1 && shared >= MinShare * focus.Total);
+        return (content >= 2 && shared >= 0.3 * focus.Total) || (content >= 1 && shared >= 0.5 * focus.Total);
+    }
+
+    /// <summary>One word the prefix of the other ("cert", "certificate"), or a long common stem ("alerts", "alerting").</summary>
+    private static bool SameWord(string a, string b)
+    {
+        if (Math.Min(a.Length, b.Length) < 4)
+        {
+            return false;
+        }
+
+        if (a.StartsWith(b, StringComparison.Ordinal) || b.StartsWith(a, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var common = 0;
+        while (common < a.Length && common < b.Length && a[common] == b[common])
+        {
+            common++;
+        }
+
+        return common >= 5 && common >= 0.7 * Math.Min(a.Length, b.Length);
     }
 
     private static readonly HashSet<string> Stop = new(StringComparer.Ordinal)
@@ -86,7 +120,8 @@ public static partial class AnswerRules
         "them", "they", "their", "then", "than", "all", "some", "much", "many", "more", "most", "very", "really", "please", "thanks", "know", "let",
         "tell", "ask", "asked", "confirm", "whether", "need", "needs", "want", "like", "get", "got", "one", "now", "okay", "is", "am", "be", "been",
         "being", "do", "me", "my", "we", "us", "he", "she", "his", "her", "him", "i'm", "we're", "else", "either", "instead", "while", "far", "back",
-        "example", "e.g", "etc", "yes", "no", "maybe", "sure", "else", "ever", "way", "happens", "happen"
+        "example", "e.g", "etc", "yes", "no", "maybe", "sure", "ever", "way", "happens", "happen", "once", "after", "before", "until", "least",
+        "when", "still", "already", "again", "able"
     };
 
     private static readonly HashSet<string> Generic = new(StringComparer.Ordinal)
@@ -104,4 +139,10 @@ public static partial class AnswerRules
 
     [GeneratedRegex(@"[\p{L}\p{N}][\p{L}\p{N}'’\-]*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex Word();
+
+    [GeneratedRegex(@",?\s*\b(for example|for instance|e\.g\.|such as)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex Example();
+
+    [GeneratedRegex(@"^\W*(yes|yep|yeah|no|nope|sure|correct|right|absolutely|definitely|not yet)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex YesNo();
 }

@@ -25,10 +25,10 @@ public static partial class DutyRules
     public static bool NamesOwner(string sentence)
     {
         var text = GapRules.StripSpeaker(sentence);
-        return PersonalDoer().IsMatch(text) || ByName().IsMatch(text) || NameInParentheses().IsMatch(text);
+        return PersonalDoer().IsMatch(text) || ByName().IsMatch(text) || NameInParentheses().IsMatch(text) || ByRole().IsMatch(text);
     }
 
-    [GeneratedRegex(@"\b(every|each)\s+(\d+\s+)?(other\s+|second\s+|third\s+)?\w+|\b(daily|weekly|fortnightly|biweekly|bi-weekly|monthly|quarterly|yearly|annually|nightly|hourly)\b|\b(once|twice|three times)\s+(a|per|every)\s+\w+|\bafter every\b",
+    [GeneratedRegex(@"\b(every|each)\s+(\d+\s+)?(other\s+|second\s+|third\s+)?(day|days|week|weeks|month|months|quarter|quarters|year|years|morning|evening|night|weekday|working day|business day|release|sprint|cycle|shift|hour|hours|minute|minutes|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|september|october|november|december|spring|summer|autumn|fall|winter|time)\b|\b(daily|weekly|fortnightly|biweekly|bi-weekly|monthly|quarterly|yearly|annually|nightly|hourly)\b|\b(once|twice|three times)\s+(a|per|every)\s+\w+|\bafter every\b",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex Recurrence();
 
@@ -51,6 +51,10 @@ public static partial class DutyRules
 
     [GeneratedRegex(@"\b(by|owner:?|owned by|responsible:?)\s+(Dr\.?\s+)?\p{Lu}\p{Ll}+(\s+\p{Lu}\p{Ll}+)?\b", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex ByName();
+
+    // "reviewed every May by the policy owner": the owner is a role the documents name elsewhere.
+    [GeneratedRegex(@"\bby\s+(the|our|its|their)\s+([\w-]+\s+){0,2}(owner|lead|manager|team|officer|administrator|admin|coordinator|department)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex ByRole();
 
     [GeneratedRegex(@"\(\s*\p{Lu}\p{Ll}+(\s+\p{Lu}\p{Ll}+)?(\s*,\s*\p{Lu}\p{Ll}+(\s+\p{Lu}\p{Ll}+)?)*\s*\)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex NameInParentheses();
