@@ -41,6 +41,9 @@ public static class SecondBrainKnowledgeExtensions
         services.AddScoped<IGapDetector, UndefinedTermDetector>();
         services.AddScoped<IGapDetector, SingleSourceDetector>();
         services.AddScoped<IGapDetector, BusFactorDetector>();
+        // Optional second opinions from an LLM (no-ops without an IChatClient): gap candidates and entity types.
+        services.AddScoped<IGapVerifier, LlmGapVerifier>();
+        services.AddScoped<LlmEntityTypeVerifier>();
         services.AddScoped<GapWriter>();
         services.AddScoped<GapService>();
         return builder;

@@ -56,6 +56,11 @@ public sealed class TenantAnalyzer(
             await aliases.InvalidateAsync(run.TenantId);
         }
 
+        if (services.GetService<LlmEntityTypeVerifier>() is { } typeVerifier)
+        {
+            await typeVerifier.VerifyAsync(queries, ct);
+        }
+
         await new MentionCompletion(queries).CompleteAsync(ct);
         await new RelationCompletion(queries).CompleteAsync(ct);
         await reportStage("detecting", ct);
