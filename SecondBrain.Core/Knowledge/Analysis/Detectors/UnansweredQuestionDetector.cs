@@ -106,7 +106,8 @@ public sealed partial class UnansweredQuestionDetector : IGapDetector
         string? asker = null;
         var paragraph = -1;
         var at = -1;
-        var conversation = spans.Any(s => SpeakerPrefix().IsMatch(s.Text));
+        // A mail's own text is its author's; its replies are other documents. Slack threads and chat exports are conversations.
+        var conversation = !question.Mail && spans.Count(s => SpeakerPrefix().IsMatch(s.Text) && !GapRules.IsHeaderLine(s.Text)) >= 1;
         for (var i = 0; i < spans.Count; i++)
         {
             if (spans[i].Paragraph != paragraph)
@@ -115,7 +116,7 @@ public sealed partial class UnansweredQuestionDetector : IGapDetector
                 speaker = null;
             }
 
-            if (SpeakerPrefix().Match(spans[i].Text) is { Success: true } prefix)
+            if (conversation && SpeakerPrefix().Match(spans[i].Text) is { Success: true } prefix)
             {
                 speaker = prefix.Groups[1].Value.Trim();
             }

@@ -66,6 +66,11 @@ public static partial class AnswerRules
             return true;
         }
 
+        if (!GivesWhatIsAsked(GapRules.StripSpeaker(question), reply))
+        {
+            return false;
+        }
+
         var key = GapRules.SentenceKey(question);
         if (GapRules.SentenceKey(sentence).Contains(key, StringComparison.Ordinal) || key.Contains(GapRules.SentenceKey(reply), StringComparison.Ordinal))
         {
@@ -88,6 +93,26 @@ public static partial class AnswerRules
         }
 
         return (content >= 2 && shared >= 0.3 * focus.Total) || (content >= 1 && shared >= 0.5 * focus.Total);
+    }
+
+    /// <summary>
+    /// A wh-question wants a kind of answer: "who" a name or a role, "how long/many/much/far" a number, "when" a time.
+    /// A sentence that only repeats the question's words without one does not answer it.
+    /// </summary>
+    private static bool GivesWhatIsAsked(string question, string reply)
+    {
+        var wh = WhWord().Match(question);
+        if (!wh.Success)
+        {
+            return true;
+        }
+
+        return wh.Groups[1].Value.ToLowerInvariant() switch
+        {
+            "who" or "whom" or "whose" => PersonOrRole().IsMatch(reply),
+            "when" => GapRules.HasTimeExpression(reply),
+            _ => Number().IsMatch(reply)
+        };
     }
 
     /// <summary>One word the prefix of the other ("cert", "certificate"), or a long common stem ("alerts", "alerting").</summary>
@@ -139,6 +164,15 @@ public static partial class AnswerRules
 
     [GeneratedRegex(@"[\p{L}\p{N}][\p{L}\p{N}'’\-]*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex Word();
+
+    [GeneratedRegex(@"^\W*(who|whom|whose|when|how long|how many|how much|how far|how often)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex WhWord();
+
+    [GeneratedRegex(@"\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}+|\b(I|me|we|you|he|she|they)\b|\b(owner|owns|lead|manager|team|responsible|in charge|approves?|admin|administrator|officer|department)\b", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex PersonOrRole();
+
+    [GeneratedRegex(@"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|a few|several|no longer|forever|indefinitely)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex Number();
 
     [GeneratedRegex(@",?\s*\b(for example|for instance|e\.g\.|such as)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex Example();
