@@ -68,6 +68,9 @@ public static partial class GapRules
         !IsQuestion(sentence) && !IsHeaderLine(sentence) && sentence.Length is >= 30 and <= 600
         && (Secrets().IsMatch(sentence) || Procedure().IsMatch(sentence) || StoredIn().IsMatch(sentence) || Instructions().IsMatch(sentence));
 
+    /// <summary>"To rotate X, do Y" / "In order to restore X, run ...": an instruction for an operation.</summary>
+    public static bool IsProcedure(string sentence) => Procedure().IsMatch(sentence);
+
     /// <summary>A mail header line that the parsed text carries ("Subject: ...", "From: ..."): not something the team stated.</summary>
     public static bool IsHeaderLine(string sentence) => HeaderLine().IsMatch(sentence);
 
