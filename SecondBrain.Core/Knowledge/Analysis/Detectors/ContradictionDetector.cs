@@ -14,7 +14,7 @@ namespace SecondBrain.Core.Knowledge.Analysis.Detectors;
 /// change over time ("increased to") are history, not contradictions; dates agree when one is a coarser form of
 /// the other. Only subject/predicate pairs with a claim in a changed document are re-evaluated.
 /// </summary>
-public sealed class ContradictionDetector : IGapDetector
+public sealed class ContradictionDetector(IServiceProvider services) : IGapDetector
 {
     public string Type => GapTypes.Contradiction;
 
@@ -134,6 +134,10 @@ public sealed class ContradictionDetector : IGapDetector
             JOIN touched t ON t.subject_key = c.subject_key AND t.predicate = c.predicate
             WHERE c.tenant_id = @tenant
             """;
+        // Across wording: the same measure of the same named thing, stated differently with a near-miss value.
+        var stated = candidates.SelectMany(c => c.Evidence).Select(e => GapRules.SentenceKey(e.Quote)).ToHashSet(StringComparer.Ordinal);
+        candidates.AddRange((await new ValueContradictions(services).FindAsync(q, ct))
+            .Where(c => !c.Evidence.All(e => stated.Contains(GapRules.SentenceKey(e.Quote)))));
         return new DetectorOutcome(new DetectorResult(GapTypes.Contradiction, candidates, groups.Count >= q.Cap), scope);
     }
 }
