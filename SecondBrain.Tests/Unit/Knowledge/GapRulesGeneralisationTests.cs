@@ -40,3 +40,19 @@ public sealed class GapRulesGeneralisationTests
     public void Recurring_duties_naming_nobody_are_unowned(string sentence, bool unowned) =>
         Assert.Equal(unowned, DutyRules.IsDuty(sentence) && !DutyRules.NamesOwner(sentence));
 }
+
+public sealed class ValueRulesTests
+{
+    [Theory]
+    [InlineData("Service levels (schedule 2): Tollgate availability commitment of 99.9% per calendar month", "Tollgate guarantees 99.95% uptime for customs filings, backed by service credits", true)]
+    [InlineData("Our recovery time objective for Tollgate production is 2 hours", "Target restore time for Tollgate production: 4 h from the decision to restore until declarations can be filed again.", true)]
+    [InlineData("Relay is priced per message: €0.04 per EDI message on the Standard plan", "Messages: Relay is billed at our list price of 4.5 euro cents per transaction, invoiced monthly in arrears.", true)]
+    [InlineData("Our recovery time objective for Tollgate production is 2 hours", "The recovery point objective for Tollgate production is 15 minutes.", false)]
+    [InlineData("we raised the Relay inbound rate limit from 50 to 120 requests per second per carrier today", "Relay inbound rate limit: 120 requests per second per carrier", false)]
+    public void Near_miss_values_about_the_same_thing_can_contradict(string a, string b, bool candidate)
+    {
+        var left = ValueRules.Find(a);
+        var right = ValueRules.Find(b);
+        Assert.Equal(candidate, left.Any(x => right.Any(y => ValueRules.NearMiss(x, y) && x.Names.Overlaps(y.Names))));
+    }
+}

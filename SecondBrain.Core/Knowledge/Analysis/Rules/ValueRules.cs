@@ -17,7 +17,8 @@ public static partial class ValueRules
 
     public static IReadOnlyList<Value> Find(string sentence)
     {
-        var text = GapRules.StripSpeaker(sentence);
+        // No speaker stripping: "Target restore time for Tollgate production: 4 h" is a label and its value.
+        var text = sentence;
         if (Change().IsMatch(text) || GapRules.IsQuestion(text))
         {
             return [];
@@ -57,7 +58,8 @@ public static partial class ValueRules
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (Match match in Name().Matches(text))
         {
-            if (match.Index > 0 && !Months.Contains(match.Value.ToLowerInvariant()))
+            var lower = match.Value.ToLowerInvariant();
+            if (!Months.Contains(lower) && (match.Index > 0 || !SecondBrain.Core.Knowledge.Extraction.WordLists.Classes.ContainsKey(lower)) && !Common.Contains(lower))
             {
                 names.Add(match.Value.ToLowerInvariant());
             }
@@ -109,6 +111,8 @@ public static partial class ValueRules
         ["one"] = 1, ["two"] = 2, ["three"] = 3, ["four"] = 4, ["five"] = 5, ["six"] = 6, ["seven"] = 7, ["eight"] = 8, ["nine"] = 9, ["ten"] = 10,
         ["eleven"] = 11, ["twelve"] = 12, ["fifteen"] = 15, ["twenty"] = 20, ["thirty"] = 30
     };
+
+    private static readonly HashSet<string> Common = new(StringComparer.Ordinal) { "our", "we", "the", "a", "an", "this", "that", "service", "target", "i", "it", "yes", "no" };
 
     private static readonly HashSet<string> Months = new(StringComparer.Ordinal)
     {
