@@ -3,6 +3,7 @@ using OpenTelemetry.Trace;
 using SecondBrain.Core.Knowledge;
 using SecondBrain.Core.Knowledge.Extraction;
 using SecondBrain.Core.Knowledge.Analysis;
+using SecondBrain.Core.Knowledge.Analysis.Detectors;
 using SecondBrain.Core.Knowledge.Gaps;
 using SecondBrain.Core.Knowledge.Graph;
 
@@ -27,11 +28,26 @@ public static class SecondBrainKnowledgeExtensions
         services.AddScoped<KnowledgeWriter>();
         services.AddSingleton<AliasCache>();
         services.AddScoped<EntityResolver>();
+        services.AddScoped<EntityQueries>();
+        services.AddScoped<ExpertRanking>();
+        services.AddScoped<EntityCorrections>();
         services.AddScoped<EntityService>();
         // Tenant-level analysis and gaps: the Api starts runs and serves gaps, the Worker's processor runs them.
         services.AddOptions<KnowledgeAnalysisOptions>().BindConfiguration(KnowledgeAnalysisOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<KnowledgeAnalysisService>();
         services.AddScoped<TenantAnalyzer>();
+        // The gap detectors, run by TenantAnalyzer in this order (per-document types first, then tenant-wide ones).
+        services.AddScoped<IGapDetector, MissingRationaleDetector>();
+        services.AddScoped<IGapDetector, MissingOwnerDetector>();
+        services.AddScoped<IGapDetector, MissingTimeDetector>();
+        services.AddScoped<IGapDetector, UnansweredQuestionDetector>();
+        services.AddScoped<IGapDetector, ContradictionDetector>();
+        services.AddScoped<IGapDetector, UndefinedTermDetector>();
+        services.AddScoped<IGapDetector, SingleSourceDetector>();
+        services.AddScoped<IGapDetector, BusFactorDetector>();
+        // Optional second opinions from an LLM (no-ops without an IChatClient): gap candidates and entity types.
+        services.AddScoped<IGapVerifier, LlmGapVerifier>();
+        services.AddScoped<LlmEntityTypeVerifier>();
         services.AddScoped<GapWriter>();
         services.AddScoped<GapService>();
         return builder;

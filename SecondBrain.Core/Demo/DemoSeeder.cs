@@ -18,32 +18,69 @@ namespace SecondBrain.Core.Demo;
 /// </summary>
 public sealed class DemoSeeder(IServiceScopeFactory scopes, IOptions<DemoOptions> options, ILogger<DemoSeeder> logger) : BackgroundService
 {
-    /// <summary>The demo corpus written for the project (embedded markdown), queued for ingestion like any upload.</summary>
-    private static void AddCorpus(SecondBrainDbContext db, Guid tenantId)
+    /// <summary>
+    /// The demo corpus written for the project (embedded markdown), queued for ingestion like any upload. Pages have no
+    /// author (the company is nobody's name); a file that opens with mail headers (From, To, Subject, Message-ID) is a
+    /// message: its sender is the author and its Message-ID is kept, as an imported mail's would be.
+    /// </summary>
+    public static void AddCorpus(SecondBrainDbContext db, Guid tenantId)
     {
         var assembly = typeof(DemoSeeder).Assembly;
         foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith("SecondBrain.Demo.", StringComparison.Ordinal)).Order())
         {
             using var stream = assembly.GetManifestResourceStream(name)!;
             using var reader = new StreamReader(stream);
-            var text = reader.ReadToEnd();
-            var title = text.Split('\n', 2)[0].TrimStart('#', ' ').Trim();
+            var fileName = name["SecondBrain.Demo.".Length..];
+            var (headers, text) = MailHeaders(reader.ReadToEnd());
+            var title = headers.GetValueOrDefault("subject") ?? text.Split('\n', 2)[0].TrimStart('#', ' ').Trim();
+            var metadata = new Dictionary<string, string> { ["fileName"] = fileName };
+            if (headers.TryGetValue("message-id", out var messageId))
+            {
+                metadata["messageId"] = messageId.Trim('<', '>');
+            }
+
+            if (headers.TryGetValue("to", out var to))
+            {
+                metadata["to"] = to;
+            }
+
             var document = new Document
             {
                 TenantId = tenantId,
                 Source = DocumentService.UploadSource,
-                ExternalId = "demo:" + name["SecondBrain.Demo.".Length..],
+                ExternalId = "demo:" + fileName,
                 Title = title,
-                Author = "Northwind Labs",
-                ContentType = "text/markdown",
+                Author = headers.GetValueOrDefault("from"),
+                ContentType = headers.Count > 0 ? "text/plain" : "text/markdown",
                 ContentHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))),
                 Text = text,
                 Status = DocumentStatuses.Pending,
-                Metadata = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["fileName"] = name["SecondBrain.Demo.".Length..] })
+                Metadata = System.Text.Json.JsonSerializer.Serialize(metadata)
             };
             db.Documents.Add(document);
             db.IngestionJobs.Add(new IngestionJob { TenantId = tenantId, DocumentId = document.Id, DocumentVersion = document.Version, Kind = "upsert" });
         }
+    }
+
+    /// <summary>Leading "Name: value" mail headers up to the first blank line, and the text after them.</summary>
+    private static (Dictionary<string, string> Headers, string Body) MailHeaders(string text)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var lines = text.Replace("\r\n", "\n").Split('\n');
+        var i = 0;
+        for (; i < lines.Length && lines[i].Length > 0; i++)
+        {
+            var colon = lines[i].IndexOf(':');
+            var field = colon > 0 ? lines[i][..colon].Trim().ToLowerInvariant() : "";
+            if (field is not ("from" or "to" or "cc" or "subject" or "message-id" or "date"))
+            {
+                return ([], text);
+            }
+
+            headers[field] = lines[i][(colon + 1)..].Trim();
+        }
+
+        return headers.Count > 0 ? (headers, string.Join('\n', lines.Skip(i + 1))) : ([], text);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

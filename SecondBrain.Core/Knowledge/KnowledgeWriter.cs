@@ -92,7 +92,7 @@ public sealed partial class KnowledgeWriter(
         foreach (var frame in extraction.Frames.Where(f => !f.Negated && f.Type is FrameType.Ownership or FrameType.Decision or FrameType.Process))
         {
             if (frame.SlotRanges.TryGetValue(FrameSlots.Object, out var objectRange)
-                && Overlapping(extraction.Mentions, frame.SentenceIndex, objectRange, person: false) is null
+                && Covering(extraction.Mentions, frame.SentenceIndex, objectRange) is null
                 && frame.Slots.TryGetValue(FrameSlots.Object, out var objectText)
                 && TopicKey(objectText) is { Length: > 2 } key)
             {
@@ -101,12 +101,25 @@ public sealed partial class KnowledgeWriter(
         }
 
         // The sender and recipients (Slack speakers) are people of the tenant whether or not the text names them.
-        var headerPeople = (input.HeaderPeople ?? []).Prepend(input.Author).OfType<PersonRef>()
+        // A role mailbox (support@, "All staff") is nobody; a party named like a company ("Northwind Labs") is one.
+        var parties = (input.HeaderPeople ?? []).Prepend(input.Author).OfType<PersonRef>()
+            .Where(p => !PartyNames.IsRoleMailbox(p.Name, p.Email))
             .Select(p => p with { Name = p.Name is { Length: > 0 } ? p.Name : NameFromAddress(p.Email) })
+            .ToList();
+        var headerPeople = parties.Where(p => !PartyNames.IsOrganisationName(p.Name))
             .Select(p => new EntityResolver.Name(EntityTypes.Person, p.Name ?? p.Email!, p.Name is { Length: > 0 } n ? KnowledgeKeys.Entity(n) : p.Email!.ToLowerInvariant(), p.Email))
             .Where(n => n.Key.Length > 0)
             .DistinctBy(n => n.Key)
             .ToList();
+        // The organisations the parties belong to: named like a company, or the domain of their address.
+        var headerOrganisations = parties.Where(p => PartyNames.IsOrganisationName(p.Name))
+            .Select(p => new EntityResolver.Name(EntityTypes.Organization, p.Name!, KnowledgeKeys.Entity(p.Name!)))
+            .Concat((input.HeaderPeople ?? []).Prepend(input.Author).OfType<PersonRef>()
+                .Select(p => PartyNames.Domain(p.Email)).OfType<string>()
+                .Select(domain => new EntityResolver.Name(EntityTypes.Organization, domain, domain)))
+            .DistinctBy(n => n.Key)
+            .ToList();
+        headerPeople.AddRange(headerOrganisations);
         var resolved = await resolver.ResolveAsync(tenantId, headerPeople.Concat(names).Concat(topics.Select(t => t.Name)), ct);
         foreach (var person in headerPeople)
         {
@@ -243,7 +256,7 @@ public sealed partial class KnowledgeWriter(
 
             Guid? target = null;
             if (frame.SlotRanges.TryGetValue(FrameSlots.Object, out var objectRange)
-                && Overlapping(extraction.Mentions, frame.SentenceIndex, objectRange, person: false) is { } thing)
+                && Covering(extraction.Mentions, frame.SentenceIndex, objectRange) is { } thing)
             {
                 target = EntityOf(thing);
             }
@@ -281,6 +294,16 @@ public sealed partial class KnowledgeWriter(
             && (m.Type == EntityType.Person) == person
             && m.Range.Start < range.End && range.Start < m.Range.End);
 
+    /// <summary>
+    /// The entity an object slot is: a mention that covers most of it ("the Kubernetes cluster"), not one word inside a
+    /// longer phrase ("Carrier onboarding on Relay" is the onboarding, not Relay), which becomes a topic instead.
+    /// </summary>
+    private static EntityMention? Covering(IReadOnlyList<EntityMention> mentions, int sentenceIndex, TextRange range) =>
+        Overlapping(mentions, sentenceIndex, range, person: false) is { } mention
+        && Math.Min(mention.Range.End, range.End) - Math.Max(mention.Range.Start, range.Start) >= 0.6 * range.Length
+            ? mention
+            : null;
+
     private static string TypeName(EntityType type) => type switch
     {
         EntityType.Person => EntityTypes.Person,
@@ -314,6 +337,9 @@ public sealed partial class KnowledgeWriter(
     /// <summary>The extraction input: text plus the people a document's headers name (mail From/To, Slack speakers).</summary>
     public static DocumentInput Input(Document document, string text, string? authorOverride = null)
     {
+        // An uploaded chat export (a JSON array of messages) is read as the conversation it is.
+        var transcript = ChatTranscript.Normalize(text);
+        text = transcript ?? text;
         var author = Person(authorOverride ?? document.Author);
         var people = new List<PersonRef>();
         var metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(document.Metadata, Json) ?? [];
@@ -322,7 +348,7 @@ public sealed partial class KnowledgeWriter(
             people.AddRange(recipients.Mailboxes.Select(m => new PersonRef(string.IsNullOrWhiteSpace(m.Name) ? null : m.Name.Trim(), m.Address)));
         }
 
-        if (metadata.ContainsKey("threadTs"))
+        if (metadata.ContainsKey("threadTs") || transcript is not null)
         {
             foreach (Match speaker in SlackSpeaker().Matches(text))
             {

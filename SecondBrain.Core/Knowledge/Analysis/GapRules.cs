@@ -34,6 +34,9 @@ public static partial class GapRules
         return text.TrimEnd('.', '!', '?', ';', ':', ' ').ToLowerInvariant();
     }
 
+    /// <summary>The sentence without a leading "Name: " speaker (Slack threads and chat transcripts are written so).</summary>
+    public static string StripSpeaker(string sentence) => SpeakerLine().Replace(sentence.TrimStart(), "", 1);
+
     /// <summary>The per-document key of a gap about one sentence: the document and the sentence's key.</summary>
     public static string DocumentSentenceKey(Guid documentId, string sentence) =>
         documentId.ToString("N") + "|" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(SentenceKey(sentence))))[..32];
@@ -64,6 +67,9 @@ public static partial class GapRules
     public static bool IsOperationalKnowledge(string sentence) =>
         !IsQuestion(sentence) && !IsHeaderLine(sentence) && sentence.Length is >= 30 and <= 600
         && (Secrets().IsMatch(sentence) || Procedure().IsMatch(sentence) || StoredIn().IsMatch(sentence) || Instructions().IsMatch(sentence));
+
+    /// <summary>"To rotate X, do Y" / "In order to restore X, run ...": an instruction for an operation.</summary>
+    public static bool IsProcedure(string sentence) => Procedure().IsMatch(sentence);
 
     /// <summary>A mail header line that the parsed text carries ("Subject: ...", "From: ..."): not something the team stated.</summary>
     public static bool IsHeaderLine(string sentence) => HeaderLine().IsMatch(sentence);

@@ -57,7 +57,7 @@ public sealed class KnowledgeAnalysisOptions
 
     /// <summary>... and at least this many times in all.</summary>
     [Range(1, 1000)]
-    public int UndefinedTermMinMentions { get; set; } = 3;
+    public int UndefinedTermMinMentions { get; set; } = 2;
 
     /// <summary>Single source: another document restates a sentence when its trigram similarity reaches this.</summary>
     [Range(0.1, 1.0)]

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SecondBrain.Core.Data;
+using SecondBrain.Core.Knowledge.Graph;
 
 namespace SecondBrain.Core.Knowledge.Analysis;
 
@@ -14,6 +15,7 @@ namespace SecondBrain.Core.Knowledge.Analysis;
 public sealed class TenantAnalyzer(
     SecondBrainDbContext db,
     IOptions<KnowledgeAnalysisOptions> options,
+    IEnumerable<IGapDetector> detectors,
     IServiceProvider services,
     ILogger<TenantAnalyzer> logger)
 {
@@ -36,24 +38,46 @@ public sealed class TenantAnalyzer(
             .MaxAsync(k => k.ExtractedAt, ct);
         var since = previous is { } p ? p - settings.WatermarkOverlap : (DateTimeOffset?)null;
 
-        var probe = new GapDetectors(db, settings, new AnalysisScope(run.TenantId, since, []));
-        var dead = await probe.DeadEvidenceAsync(ct);
+        var dead = await new GapResolver(new AnalysisQueries(db, settings, new AnalysisScope(run.TenantId, since, []))).DeadEvidenceAsync(ct);
         var extra = dead.SelectMany(d => d.LiveDocuments).Distinct().Take(2000).ToList();
-        var detectors = new GapDetectors(db, settings, new AnalysisScope(run.TenantId, since, extra));
+        var queries = new AnalysisQueries(db, settings, new AnalysisScope(run.TenantId, since, extra));
+        var resolver = new GapResolver(queries);
         var store = ActivatorUtilities.CreateInstance<GapStore>(services);
+        var verifier = services.GetService<IGapVerifier>();
 
         run.Since = since;
         run.Watermark = watermark;
-        run.DocumentsExamined = await detectors.CountChangedAsync(ct);
+        run.DocumentsExamined = await resolver.CountChangedAsync(ct);
+
+        // One person, one entity, before anything counts them; then the known names found where documents use them.
+        await reportStage("entities", ct);
+        if (await new EntityConsolidation(queries).ConsolidateAsync(ct) > 0 && services.GetService<AliasCache>() is { } aliases)
+        {
+            await aliases.InvalidateAsync(run.TenantId);
+        }
+
+        if (services.GetService<LlmEntityTypeVerifier>() is { } typeVerifier)
+        {
+            await typeVerifier.VerifyAsync(queries, ct);
+        }
+
+        await new MentionCompletion(queries).CompleteAsync(ct);
+        await new RelationCompletion(queries).CompleteAsync(ct);
         await reportStage("detecting", ct);
 
         var found = new List<string>();
-        async Task StoreAsync(DetectorResult result, string? scopeSql)
+        foreach (var detector in detectors)
         {
-            await reportStage(result.Type, ct);
-            if (result.Type is not (GapTypes.BusFactor or GapTypes.UndefinedTerm))
+            await reportStage(detector.Type, ct);
+            var (result, scopeSql) = await detector.DetectAsync(queries, ct);
+            if (verifier is not null)
             {
-                result = await detectors.LinkEntitiesAsync(result, ct);
+                result = await verifier.VerifyAsync(result, ct);
+            }
+
+            if (detector.LinksEntities)
+            {
+                result = await queries.LinkEntitiesAsync(result, ct);
             }
 
             var (opened, updated) = await store.UpsertAsync(run.Id, result.Candidates, ct);
@@ -65,28 +89,14 @@ public sealed class TenantAnalyzer(
             {
                 // Candidates were cut at the cap: an open gap beyond it is not "no longer found".
                 logger.LogInformation("Analysis {RunId}: {Type} hit the cap of {Cap} candidates", run.Id, result.Type, settings.MaxCandidatesPerType);
-                return;
+                continue;
             }
 
             run.GapsResolved += scopeSql is null
-                ? await detectors.ResolveChangedDocumentsAsync(result.Type, run.Id, fingerprints, ct)
-                : await detectors.ResolveScopeAsync(result.Type, scopeSql, run.Id, fingerprints, ct);
+                ? await resolver.ResolveChangedDocumentsAsync(result.Type, run.Id, fingerprints, ct)
+                : await resolver.ResolveScopeAsync(result.Type, scopeSql, run.Id, fingerprints, ct);
         }
 
-        await StoreAsync(await detectors.MissingRationaleAsync(ct), null);
-        await StoreAsync(await detectors.MissingOwnerAsync(ct), null);
-        await StoreAsync(await detectors.MissingTimeAsync(ct), null);
-        await StoreAsync(await detectors.UnansweredQuestionsAsync(ct), null);
-        var (contradictions, contradictionScope) = await detectors.ContradictionsAsync(ct);
-        await StoreAsync(contradictions, contradictionScope);
-        var (terms, termScope) = await detectors.UndefinedTermsAsync(ct);
-        await StoreAsync(terms, termScope);
-        var (singleSource, singleSourceScope) = await detectors.SingleSourceAsync(ct);
-        await StoreAsync(singleSource, singleSourceScope);
-        var (busFactor, busFactorScope) = await detectors.BusFactorAsync(ct);
-        await StoreAsync(busFactor, busFactorScope);
-
-        run.GapsResolved += await detectors.ResolveDeadAsync(dead.Select(d => d.Fingerprint).ToList(), run.Id, found, ct);
+        run.GapsResolved += await resolver.ResolveDeadAsync(dead.Select(d => d.Fingerprint).ToList(), run.Id, found, ct);
     }
-
 }

@@ -73,7 +73,7 @@ public static class DocumentExtractor
             {
                 var span = spans[i];
                 var analysis = analyses[keys[i]];
-                sentences[i] = new ExtractedSentence(i, span.Range, span.Text, keys[i], span.Paragraph, span.IsListItem, analysis.IsQuestion);
+                sentences[i] = new ExtractedSentence(i, span.Range, span.Text, keys[i], span.Paragraph, span.IsListItem, analysis.IsQuestion, span.IsTableRow);
                 _frames[i] = [.. analysis.Frames.Select(f => f with
                 {
                     TriggerRange = span.ToDocument(f.TriggerRange),
@@ -90,6 +90,8 @@ public static class DocumentExtractor
                 }));
             }
 
+            TableFacts.Apply(spans, _frames, _mentions, _definitions);
+            ParenthesisOwners();
             var people = HeaderPeople.From(document);
             ApplyHeaderPeople(people);
             ResolvePronouns(people);
@@ -154,6 +156,7 @@ public static class DocumentExtractor
             (EntityMention Mention, int Sentence)? group = null;
             var byHead = new Dictionary<string, (EntityMention Mention, int Sentence)>(StringComparer.Ordinal);
             var author = people.Author;
+            var speakers = LineSpeakers(people);
 
             for (var i = 0; i < spans.Count; i++)
             {
@@ -177,7 +180,9 @@ public static class DocumentExtractor
                         PronounKind.Person => Recent(person, i),
                         PronounKind.Thing => Recent(thing, i),
                         PronounKind.Group => Recent(group, i),
-                        PronounKind.Speaker => author is null ? null : (new EntityMention(EntityType.Person, author.Display, author.Key, default, -1, MentionOrigin.Header), -1),
+                        PronounKind.Speaker => (speakers[i] ?? author) is { } speaker
+                            ? (new EntityMention(EntityType.Person, speaker.Display, speaker.Key, default, -1, MentionOrigin.Header), -1)
+                            : null,
                         _ => byHead.TryGetValue(p.Head ?? "", out var headed) ? Recent(headed, i)
                             : WordLists.Is(p.Head ?? "", WordClass.GroupNoun) ? Recent(group, i) : Recent(thing, i)
                     };
@@ -223,6 +228,36 @@ public static class DocumentExtractor
                 candidate is { } c && sentence - c.Sentence <= CoreferenceWindow ? (c.Mention, c.Sentence) : null;
         }
 
+        /// <summary>
+        /// In a conversation ("Name: message" lines, the form Slack threads and chat exports are written in) "I" is the
+        /// speaker of the message, not the document's author: each sentence's speaker, carried through the message's
+        /// paragraph.
+        /// </summary>
+        private HeaderPeople.Person?[] LineSpeakers(HeaderPeople people)
+        {
+            var speakers = new HeaderPeople.Person?[spans.Count];
+            HeaderPeople.Person? current = null;
+            var paragraph = -1;
+            for (var i = 0; i < spans.Count; i++)
+            {
+                if (spans[i].Paragraph != paragraph)
+                {
+                    current = null;
+                    paragraph = spans[i].Paragraph;
+                }
+
+                var colon = spans[i].Text.IndexOf(": ", StringComparison.Ordinal);
+                if (colon is > 1 and <= 60 && people.Resolve(KnowledgeKeys.Entity(spans[i].Text[..colon])) is { } speaker)
+                {
+                    current = speaker;
+                }
+
+                speakers[i] = current;
+            }
+
+            return speakers;
+        }
+
         /// <summary>Frame slots and claim subjects that are exactly this pronoun now name what it refers to.</summary>
         private void Rewrite(int sentence, PronounReference pronoun, EntityMention target)
         {
@@ -264,6 +299,132 @@ public static class DocumentExtractor
                 {
                     var key = KnowledgeKeys.Phrase(target.Text);
                     claims[c] = claim with { Subject = target.Text, SubjectKey = key, SubjectHead = KnowledgeKeys.Head(key) };
+                }
+            }
+        }
+
+        /// <summary>
+        /// "Restore drill twice a year (Tomasz)", "Planner training (Lucía)", "Decided by the platform group (Marcus Webb,
+        /// Priya Nair)": people named in a parenthesis that closes a line item or a sentence are who does or owns it. A
+        /// word the document uses for something else (a product in "(Tollgate, Waypoint)") is not taken for a person.
+        /// </summary>
+        private void ParenthesisOwners()
+        {
+            var others = _mentions.SelectMany(m => m).Where(m => m.Type is not EntityType.Person).Select(m => m.Key).ToHashSet(StringComparer.Ordinal);
+            for (var i = 0; i < spans.Count; i++)
+            {
+                if (spans[i].IsTableRow || ClosingParenthesis(spans[i].Text) is not { } group)
+                {
+                    continue;
+                }
+
+                var text = spans[i].Text;
+                var people = new List<EntityMention>();
+                foreach (var (start, end) in Items(text, group.Start, group.End))
+                {
+                    var name = text[start..end];
+                    var key = KnowledgeKeys.Entity(name);
+                    var words = name.Split(' ');
+                    if (!TableFacts.PersonLike(name) || others.Contains(key) || words.Any(w => w.Count(char.IsUpper) > 1 && !w.Contains('-'))
+                        || (words.Length == 1 && WordLists.Classes.ContainsKey(key)))
+                    {
+                        people.Clear();
+                        break;
+                    }
+
+                    var range = spans[i].ToDocument(new TextRange(start, end));
+                    var existing = _mentions[i].FirstOrDefault(m => m.Range.Start < range.End && range.Start < m.Range.End);
+                    if (existing is { Type: not EntityType.Person })
+                    {
+                        people.Clear();
+                        break;
+                    }
+
+                    people.Add(existing ?? new EntityMention(EntityType.Person, name, key, range, i));
+                }
+
+                var before = text[..group.Start].TrimEnd(' ', '(');
+                if (people.Count == 0 || before.Length < 3)
+                {
+                    continue;
+                }
+
+                foreach (var person in people.Where(p => !_mentions[i].Contains(p)))
+                {
+                    _mentions[i].Add(person);
+                }
+
+                if (_frames[i].Exists(f => f.Type == FrameType.Ownership || (f.Slots.ContainsKey(FrameSlots.Owner) && f.Type == FrameType.Process)))
+                {
+                    continue;
+                }
+
+                var thing = new TextRange(0, before.Length);
+                foreach (var person in people)
+                {
+                    var slots = new Dictionary<string, string>(StringComparer.Ordinal) { [FrameSlots.Owner] = person.Text, [FrameSlots.Object] = before };
+                    var ranges = new Dictionary<string, TextRange>(StringComparer.Ordinal) { [FrameSlots.Owner] = person.Range, [FrameSlots.Object] = spans[i].ToDocument(thing) };
+                    _frames[i].Add(new Frame(FrameType.Ownership, "(owner)", "(owner)", person.Range, false, 0.7, slots, ranges, [], i));
+                }
+
+                // A process in the item ("... every quarter (Marit)") has its owner now.
+                for (var f = 0; f < _frames[i].Count; f++)
+                {
+                    if (_frames[i][f].Type == FrameType.Process && _frames[i][f].MissingSlots.Contains(FrameSlots.Owner))
+                    {
+                        _frames[i][f] = Fill(_frames[i][f], FrameSlots.Owner, people[0].Text, people[0].Range);
+                    }
+                }
+            }
+        }
+
+        /// <summary>The last parenthesis of a sentence when only a short tail (" - filed 29 Jan", ".") follows it.</summary>
+        private static TextRange? ClosingParenthesis(string text)
+        {
+            var close = text.LastIndexOf(')');
+            var open = close > 0 ? text.LastIndexOf('(', close) : -1;
+            if (open <= 0 || close - open < 3 || close - open > 80)
+            {
+                return null;
+            }
+
+            var tail = text[(close + 1)..].Trim();
+            return tail.Length == 0 || tail is "." or ";" or ":" || (tail.StartsWith('-') && tail.Length <= 30) || (tail.StartsWith('–') && tail.Length <= 30)
+                ? new TextRange(open + 1, close)
+                : null;
+        }
+
+        private static IEnumerable<(int Start, int End)> Items(string text, int start, int end)
+        {
+            var from = start;
+            for (var k = start; k <= end; k++)
+            {
+                var stop = k == end || text[k] == ',' || text[k] == '&' || (k + 5 <= end && string.CompareOrdinal(text, k, " and ", 0, 5) == 0);
+                if (!stop)
+                {
+                    continue;
+                }
+
+                var (a, b) = (from, k);
+                while (a < b && text[a] == ' ')
+                {
+                    a++;
+                }
+
+                while (b > a && text[b - 1] == ' ')
+                {
+                    b--;
+                }
+
+                if (b > a)
+                {
+                    yield return (a, b);
+                }
+
+                from = k + (k < end && text[k] == ' ' ? 5 : 1);
+                if (k < end && text[k] == ' ')
+                {
+                    k += 4;
                 }
             }
         }

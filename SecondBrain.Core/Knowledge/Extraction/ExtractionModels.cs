@@ -199,7 +199,8 @@ public sealed record ExtractedSentence(
     string CacheKey,
     int Paragraph,
     bool IsListItem,
-    bool IsQuestion);
+    bool IsQuestion,
+    bool IsTableRow = false);
 
 /// <summary>A pronoun resolved to an earlier mention in the same document.</summary>
 /// <param name="AntecedentSentenceIndex">The sentence of the antecedent, or -1 for the document's author ("I", "me").</param>

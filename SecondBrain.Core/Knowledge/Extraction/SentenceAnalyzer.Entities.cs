@@ -94,6 +94,7 @@ public static partial class SentenceAnalyzer
 
         LowerCaseSystems(c, covered);
         Acronyms(c);
+        Codes(c);
     }
 
     private static bool IsCapitalisedWord(SentenceContext c, int k)
@@ -481,6 +482,7 @@ public static partial class SentenceAnalyzer
             }
         }
 
+        GlossaryDefinitions(c, definitions);
         foreach (var definition in definitions)
         {
             c.Mentions.Add(new EntityMention(EntityType.Term, definition.Term, definition.TermKey, definition.TermRange));

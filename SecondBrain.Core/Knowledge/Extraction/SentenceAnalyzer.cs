@@ -490,7 +490,14 @@ public static partial class SentenceAnalyzer
         switch (entry.Role)
         {
             case TriggerRole.Active:
-                slots.Set(FrameSlots.Owner, c.Phrase(c.SubjectLeft(ts)));
+                var owner = c.SubjectLeft(ts);
+                if (entry.Phrase is "run" or "ran" or "renew" or "booking" or "writes the" or "approve all" && !c.IsPersonLike(owner.First, owner.End))
+                {
+                    // "The cleanup runs twice a week": a thing that runs is no owner; "I run the backups" is one.
+                    return false;
+                }
+
+                slots.Set(FrameSlots.Owner, c.Phrase(owner));
                 slots.Set(FrameSlots.Object, c.Phrase(c.ObjectRight(te)));
                 return true;
 

@@ -12,13 +12,14 @@ public sealed class SentenceSpan
 {
     private readonly int[] _map;
 
-    internal SentenceSpan(int index, string text, int[] map, int paragraph, bool isListItem)
+    internal SentenceSpan(int index, string text, int[] map, int paragraph, bool isListItem, bool isTableRow = false)
     {
         Index = index;
         Text = text;
         _map = map;
         Paragraph = paragraph;
         IsListItem = isListItem;
+        IsTableRow = isTableRow;
         Range = new TextRange(map[0], map[^1] + 1);
     }
 
@@ -33,6 +34,28 @@ public sealed class SentenceSpan
     public int Paragraph { get; }
 
     public bool IsListItem { get; }
+
+    /// <summary>A row of a table (a Markdown "| a | b |" line or a tab-separated line): one sentence, cells separated by " | ".</summary>
+    public bool IsTableRow { get; }
+
+    /// <summary>The cells of a table row, trimmed (empty cells kept, so columns line up with the header).</summary>
+    public IReadOnlyList<string> Cells => IsTableRow ? TableCells(Text) : [];
+
+    internal static string[] TableCells(string row)
+    {
+        var text = row.Trim();
+        if (text.StartsWith('|'))
+        {
+            text = text[1..];
+        }
+
+        if (text.EndsWith('|'))
+        {
+            text = text[..^1];
+        }
+
+        return text.Split('|').Select(c => c.Trim()).ToArray();
+    }
 
     public TextRange ToDocument(TextRange relative)
     {
@@ -54,6 +77,8 @@ public sealed class SentenceSpan
 /// number (No. 5, Jan. 3); decimals, e-mail addresses and URLs never split because their dots are not followed by a
 /// space. Blank lines, list items (bullets, "1." / "a)"), lines ending with ":", short lines (greetings, sign-offs),
 /// header lines (From:, Subject:) and changes of e-mail quote depth are boundaries too; other line breaks are wraps.
+/// A table row (a Markdown "| a | b |" line, or a line of tab-separated cells as the HTML parser writes tables) is one
+/// sentence of its own, never split at its periods; Markdown separator rows ("|---|") are dropped.
 /// </summary>
 public static class SentenceSegmenter
 {
@@ -72,7 +97,7 @@ public static class SentenceSegmenter
     private static readonly FrozenSet<string> HeaderNames = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
         "from", "to", "cc", "bcc", "sent", "date", "subject", "re", "fw", "fwd");
 
-    private readonly record struct Line(int Start, int End, int Depth, bool ListItem, bool Indented, bool Blank);
+    private readonly record struct Line(int Start, int End, int Depth, bool ListItem, bool Indented, bool Blank, bool TableRow = false, bool Separator = false);
 
     public static IReadOnlyList<SentenceSpan> Segment(string text, int maxSentenceLength = DefaultMaxSentenceLength)
     {
@@ -86,6 +111,14 @@ public static class SentenceSegmenter
 
         foreach (var line in Lines(text))
         {
+            if (line.Separator)
+            {
+                // A table's "|---|" row: no text, and the table goes on in the same paragraph.
+                Flush();
+                previous = line;
+                continue;
+            }
+
             if (line.Blank)
             {
                 Flush();
@@ -118,6 +151,13 @@ public static class SentenceSegmenter
         {
             if (block.Count == 0)
             {
+                return;
+            }
+
+            if (block[0].TableRow)
+            {
+                EmitRow(text, block[0], paragraph, maxSentenceLength, sentences);
+                block.Clear();
                 return;
             }
 
@@ -188,7 +228,7 @@ public static class SentenceSegmenter
 
     private static bool StartsBlock(string text, Line previous, Line line)
     {
-        if (line.ListItem || previous.Depth != line.Depth)
+        if (line.ListItem || previous.Depth != line.Depth || line.TableRow || previous.TableRow || Columnar(text, line) || Columnar(text, previous))
         {
             return true;
         }
@@ -202,6 +242,19 @@ public static class SentenceSegmenter
         var last = text[previous.End - 1];
         var shortLine = previous.End - previous.Start < ShortLine && !char.IsLower(text[line.Start]);
         return last == ':' || shortLine || IsHeaderLine(text, previous) || IsHeaderLine(text, line);
+    }
+
+    /// <summary>A line laid out in columns ("10 Feb   Norwegian MVA return (Marit)"): a row of its own, not a wrap.</summary>
+    private static bool Columnar(string text, Line line)
+    {
+        if (line.End - line.Start <= 6)
+        {
+            return false;
+        }
+
+        // A short first column (a date, a code) then a wide gap: a layout, not a double space in prose.
+        var gap = text.IndexOf("   ", line.Start, line.End - line.Start, StringComparison.Ordinal);
+        return gap > line.Start && gap - line.Start <= 16 && text.IndexOf('.', line.Start, gap - line.Start) < 0;
     }
 
     private static bool IsHeaderLine(string text, Line line)
@@ -263,6 +316,14 @@ public static class SentenceSegmenter
             return new Line(i, i, depth, false, false, true);
         }
 
+        if (text[i] == '|' || HasCellTab(text, i, contentEnd))
+        {
+            // A table row; a Markdown separator row ("|---|:--:|") carries no text and reads as a blank line.
+            return IsSeparatorRow(text, i, contentEnd)
+                ? new Line(i, i, depth, false, false, false, TableRow: true, Separator: true)
+                : new Line(i, contentEnd, depth, false, indented, false, TableRow: true);
+        }
+
         var marker = ListMarkerLength(text, i, contentEnd);
         if (marker > 0)
         {
@@ -279,6 +340,88 @@ public static class SentenceSegmenter
         }
 
         return new Line(i, contentEnd, depth, marker > 0, indented, false);
+    }
+
+    /// <summary>A tab between cells (the HTML parser's table rows), not a stray tab in prose: the first cell is short and holds no sentence end.</summary>
+    private static bool HasCellTab(string text, int start, int end)
+    {
+        var tab = text.IndexOf('\t', start, end - start);
+        return tab > start && tab < end - 1 && tab - start <= 80 && text.IndexOf(". ", start, tab - start, StringComparison.Ordinal) < 0;
+    }
+
+    private static bool IsSeparatorRow(string text, int start, int end)
+    {
+        var dashes = 0;
+        for (var k = start; k < end; k++)
+        {
+            var c = text[k];
+            if (c == '-')
+            {
+                dashes++;
+            }
+            else if (c is not ('|' or ':' or ' ' or '\t' or '+'))
+            {
+                return false;
+            }
+        }
+
+        return dashes >= 3;
+    }
+
+    /// <summary>
+    /// A table row as one sentence: whitespace collapsed, and tabs (the HTML parser's cell separator) written as " | " so
+    /// cells read the same whatever table syntax they came from.
+    /// </summary>
+    private static void EmitRow(string source, Line line, int paragraph, int maxLength, List<SentenceSpan> sentences)
+    {
+        var text = new StringBuilder(line.End - line.Start + 8);
+        var positions = new List<int>(line.End - line.Start + 8);
+        var space = false;
+        for (var k = line.Start; k < line.End && text.Length < maxLength * 2; k++)
+        {
+            var c = source[k];
+            if (c == '\t')
+            {
+                while (text.Length > 0 && text[^1] == ' ')
+                {
+                    text.Length--;
+                    positions.RemoveAt(positions.Count - 1);
+                }
+
+                foreach (var ch in " | ")
+                {
+                    text.Append(ch);
+                    positions.Add(k);
+                }
+
+                space = false;
+                continue;
+            }
+
+            if (char.IsWhiteSpace(c))
+            {
+                space = text.Length > 0 && text[^1] != ' ';
+                continue;
+            }
+
+            if (space)
+            {
+                text.Append(' ');
+                positions.Add(k - 1);
+                space = false;
+            }
+
+            text.Append(c);
+            positions.Add(k);
+        }
+
+        var row = text.ToString();
+        if (!SentenceSpan.TableCells(row).Any(cell => cell.Any(char.IsLetterOrDigit)))
+        {
+            return;
+        }
+
+        sentences.Add(new SentenceSpan(sentences.Count, row, [.. positions], paragraph, false, isTableRow: true));
     }
 
     private static bool IsQuoteAhead(string text, int i, int end)

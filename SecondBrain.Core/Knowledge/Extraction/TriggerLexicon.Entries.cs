@@ -39,7 +39,8 @@ public sealed partial class TriggerLexicon
         }
 
         foreach (var e in Frame(FrameType.Decision, TriggerRole.Noun, 0.8,
-            "the decision is", "the decision was", "final decision", "decision to", "the plan is to", "the call is to"))
+            "the decision is", "the decision was", "final decision", "decision to", "the plan is to", "the call is to",
+            "the call was made to", "made the call to", "we are dropping", "we're dropping", "we are discontinuing"))
         {
             yield return e;
         }
@@ -69,19 +70,24 @@ public sealed partial class TriggerLexicon
         // Ownership.
         foreach (var e in Frame(FrameType.Ownership, TriggerRole.Active, 0.85,
             "responsible for", "in charge of", "accountable for", "point of contact for", "dri for", "has ownership of",
-            "took ownership of", "is the go-to person for", "takes care of", "maintains"))
+            "took ownership of", "is the go-to person for", "takes care of", "maintains",
+            // Responsibility in its other forms: "I look after the alerting", "the only one who can set up ...".
+            "looks after", "keeping ownership of", "kept ownership of", "is the only one who can",
+            "the only one who can", "the only one with", "the only one able to", "on the hook for", "supervise", "chairs"))
         {
             yield return e;
         }
 
         foreach (var e in Frame(FrameType.Ownership, TriggerRole.Active, 0.6,
-            "owns", "manages", "leads", "handles", "looking into", "investigating", "working on", "oversees", "runs the"))
+            "owns", "manages", "leads", "handles", "looking into", "investigating", "working on", "oversees", "runs the",
+            "run", "ran", "renew", "booking", "approve all", "writes the"))
         {
             yield return e;
         }
 
         foreach (var e in Frame(FrameType.Ownership, TriggerRole.Passive, 0.85,
-            "owned by", "maintained by", "managed by", "run by", "led by", "handled by", "assigned to", "belongs to", "overseen by"))
+            "owned by", "maintained by", "managed by", "run by", "led by", "handled by", "assigned to", "belongs to", "overseen by",
+            "done by", "goes through", "comes to", "checked by", "sits with"))
         {
             yield return e;
         }

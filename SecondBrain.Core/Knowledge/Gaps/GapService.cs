@@ -169,7 +169,7 @@ public sealed class GapService(SecondBrainDbContext db, TenantContext tenant, Do
         var documentId = documents.Add(
             $"Answer: {gap.Title}", "text/plain", body, null, author, now,
             new Dictionary<string, string> { ["gapId"] = gap.Id.ToString(), ["gapType"] = gap.Type },
-            GapDetectors.AnswerSource);
+            AnalysisQueries.AnswerSource);
         var answer = new GapAnswer { GapId = gap.Id, Text = text, AuthorUserId = tenant.UserId, DocumentId = documentId, CreatedAt = now };
         db.GapAnswers.Add(answer);
         gap.Status = GapStatuses.Answered;

@@ -65,6 +65,13 @@ public sealed class EntityResolver(SecondBrainDbContext db, AliasCache cache)
                 tenantId, name, ct);
         }
 
+        // Organisations meet by their compact key: "Halvorsen Freight AS", "Halvorsen Freight B.V." and halvorsenfreight.com are one.
+        var compact = name.Type == EntityTypes.Organization ? CompactAlias(name.Text) : null;
+        if (match is null && compact is not null)
+        {
+            match = await ScalarAsync("SELECT entity_id FROM knowledge_aliases WHERE tenant_id = @t AND key = @k", tenantId, name with { Key = compact }, ct);
+        }
+
         if (match is null && name.Key.Length >= FuzzyMinimumKeyLength && name.Type is not (EntityTypes.Acronym or EntityTypes.Term))
         {
             // The % operator lets the trigram index find candidates; the threshold is applied exactly afterwards.
@@ -111,8 +118,21 @@ public sealed class EntityResolver(SecondBrainDbContext db, AliasCache cache)
             return other;
         }
 
+        if (compact is not null)
+        {
+            await ExecuteAsync("""
+                INSERT INTO knowledge_aliases (id, tenant_id, entity_id, alias, key, origin, created_at)
+                VALUES (@id, @t, @entity, @alias, @k, 'extracted', now())
+                ON CONFLICT (tenant_id, key) DO NOTHING
+                """, tenantId, name with { Key = compact }, created, ct);
+        }
+
         return created;
     }
+
+    /// <summary>The alias key an organisation is also known by: "org:" and its compact key (null when too short to be safe).</summary>
+    public static string? CompactAlias(string name) =>
+        SecondBrain.Core.Knowledge.Extraction.PartyNames.CompactKey(name) is { Length: >= 3 } compact ? "org:" + compact : null;
 
     private async Task<Guid?> ScalarAsync(string sql, Guid tenantId, Name name, CancellationToken ct)
     {
