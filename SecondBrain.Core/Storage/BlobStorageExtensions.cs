@@ -16,6 +16,7 @@ public static class BlobStorageExtensions
             .Validate(o => o.MaxPageBytes <= o.MaxInflatedBytes, "Sync:Archives:MaxPageBytes cannot exceed MaxInflatedBytes.")
             .ValidateOnStart();
         services.TryAddScoped<IBlobStore, PostgresBlobStore>();
+        services.TryAddScoped<IImportRuns, SyncImportRuns>();
         services.TryAddScoped<StagedImport>();
         return services;
     }

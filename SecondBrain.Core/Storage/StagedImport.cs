@@ -1,9 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SecondBrain.Core.Data;
 using SecondBrain.Core.Sync;
 
 namespace SecondBrain.Core.Storage;
@@ -22,7 +20,7 @@ public delegate IEnumerable<ArchiveRecord> ArchiveParser(string fileName, Stream
 public sealed class StagedImport(
     IUploadStore uploads,
     IBlobStore blobs,
-    SecondBrainDbContext db,
+    IImportRuns runs,
     IOptions<ArchiveImportOptions> options,
     ILogger<StagedImport> logger)
 {
@@ -171,11 +169,7 @@ public sealed class StagedImport(
             return;
         }
 
-        var ids = staged.Keys.ToList();
-        var active = await db.SyncRuns.AsNoTracking()
-            .Where(r => ids.Contains(r.Id) && (r.Status == SyncRunStatuses.Queued || r.Status == SyncRunStatuses.Running))
-            .Select(r => r.Id)
-            .ToListAsync(ct);
+        var active = await runs.ActiveAsync(staged.Keys, ct);
         foreach (var (runId, key) in staged)
         {
             if (!active.Contains(runId))
