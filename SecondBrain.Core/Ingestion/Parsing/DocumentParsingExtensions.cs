@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using SecondBrain.Core.Common;
 using SecondBrain.Core.Ingestion;
 using SecondBrain.Core.Ingestion.Parsing;
 
@@ -26,6 +28,7 @@ public static class DocumentParsingExtensions
                 "Ingestion:Parsing:MaxTimeout must be shorter than Ingestion:LeaseDuration: a document's parse must end within its batch's lease.")
             .ValidateOnStart();
         services.AddBlobStorage();
+        services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(SafeRegex.MeterName));
 
         if (DocumentIntelligenceConnection.TryParse(configuration?.GetConnectionString(DocumentIntelligenceConnection.ConnectionName)) is { } connection)
         {

@@ -701,7 +701,7 @@ public sealed class GapDetectors(SecondBrainDbContext db, KnowledgeAnalysisOptio
                   AND strpos(regexp_replace(lower(cq.text), '\s+', ' ', 'g'), lower(s.sentence)) > 0)
             """, ct);
         command.Parameters.AddWithValue("documents", sentences.Select(s => s.DocumentId).ToArray());
-        command.Parameters.AddWithValue("sentences", sentences.Select(s => Regex.Replace(s.Sentence, @"\s+", " ")).ToArray());
+        command.Parameters.AddWithValue("sentences", sentences.Select(s => Regex.Replace(s.Sentence, @"\s+", " ", RegexOptions.NonBacktracking)).ToArray());
         command.Parameters.Add(new NpgsqlParameter<string?[]>("threads", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = sentences.Select(s => s.ThreadKey).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<DateTime[]>("times", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
         {
@@ -1039,8 +1039,8 @@ public sealed class GapDetectors(SecondBrainDbContext db, KnowledgeAnalysisOptio
 
     private static string TopicKey(string text)
     {
-        var key = Regex.Replace(text.Trim().ToLowerInvariant(), @"\s+", " ");
-        key = Regex.Replace(key, @"^(the|a|an|our|their|this|that)\s+", "");
+        var key = Regex.Replace(text.Trim().ToLowerInvariant(), @"\s+", " ", RegexOptions.NonBacktracking);
+        key = Regex.Replace(key, @"^(the|a|an|our|their|this|that)\s+", "", RegexOptions.NonBacktracking);
         return key.TrimEnd('.', ',', ';', ':');
     }
 

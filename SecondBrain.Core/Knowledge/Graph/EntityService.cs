@@ -945,6 +945,6 @@ internal static partial class EntityNameKey
 
     public static string CollapseWhitespace(string value) => Whitespace().Replace(value, " ");
 
-    [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Whitespace();
 }

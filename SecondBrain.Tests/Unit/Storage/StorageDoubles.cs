@@ -63,17 +63,17 @@ public sealed class InMemoryBlobStore : IBlobStore
 
     private sealed class LimitedStream(long maxBytes, string key) : MemoryStream
     {
-        public override void Write(ReadOnlySpan<byte> buffer)
+        public override void Write(byte[] buffer, int offset, int count)
         {
-            if (Length + buffer.Length > maxBytes)
+            if (Length + count > maxBytes)
             {
                 throw new BlobTooLargeException(maxBytes, $"'{key}' is larger than the limit of {maxBytes} bytes.");
             }
 
-            base.Write(buffer);
+            base.Write(buffer, offset, count);
         }
 
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer) => Write(buffer.ToArray(), 0, buffer.Length);
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -83,7 +83,7 @@ public sealed class InMemoryBlobStore : IBlobStore
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
-            Write(buffer.AsSpan(offset, count));
+            Write(buffer, offset, count);
             return Task.CompletedTask;
         }
     }
