@@ -2,6 +2,7 @@ using SecondBrain.Benchmarks.Chaos;
 using SecondBrain.Benchmarks.Connectors;
 using SecondBrain.Benchmarks.Knowledge;
 using SecondBrain.Benchmarks.Knowledge.Eval;
+using SecondBrain.Benchmarks.Memory;
 using SecondBrain.Benchmarks.Reporting;
 using SecondBrain.Benchmarks.Retrieval;
 using SecondBrain.Benchmarks.Search;
@@ -17,6 +18,7 @@ using SecondBrain.Benchmarks.Startup;
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- knowledge-memory [--tenants 10] [--enron true]
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- chaos [--minutes 5] [--messages 1500] [--wave 40] [--seed 7]
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- knowledge-eval [--sets halvorsen,meridian|planted] [--verbose true]
+//   dotnet run -c Release --project SecondBrain.Benchmarks -- memory-bounds [--mbox-mb 200] [--text-messages 500] [--bomb-gb 1] [--idle-seconds 10]
 var arguments = BenchmarkArguments.Parse(args);
 var report = arguments.Benchmark switch
 {
@@ -29,12 +31,13 @@ var report = arguments.Benchmark switch
     "knowledge-memory" => await KnowledgeMemoryBenchmark.RunAsync(arguments),
     "chaos" => await ChaosBenchmark.RunAsync(arguments),
     "knowledge-eval" => await KnowledgeEvalBenchmark.RunAsync(arguments),
+    "memory-bounds" => await MemoryBoundsBenchmark.RunAsync(arguments),
     _ => null
 };
 
 if (report is null)
 {
-    Console.Error.WriteLine($"Unknown benchmark '{arguments.Benchmark}'. Available: startup, oauth, sync, retrieval, search-latency, frames, knowledge-memory, chaos, knowledge-eval.");
+    Console.Error.WriteLine($"Unknown benchmark '{arguments.Benchmark}'. Available: startup, oauth, sync, retrieval, search-latency, frames, knowledge-memory, chaos, knowledge-eval, memory-bounds.");
     return 2;
 }
 

@@ -19,7 +19,6 @@ public static class DocumentsApi
         api.MapPost("/", AddAsync)
             .DisableAntiforgery()
             .WithMetadata(new RequestSizeLimitAttribute(maxUploadBytes))
-            .WithFormOptions(multipartBodyLengthLimit: maxUploadBytes)
             .WithName("AddDocuments")
             .WithSummary("Upload files (multipart, any number) or JSON {title, text}; 202 with the document ids, ingested in the background.");
         api.MapGet("/", ListAsync)
@@ -34,14 +33,19 @@ public static class DocumentsApi
         return api;
     }
 
-    public static async Task<Results<Accepted<DocumentsAccepted>, ProblemHttpResult>> AddAsync(HttpRequest request, DocumentService documents, CancellationToken ct)
+    /// <summary>
+    /// Files stream from the request body into storage one after another (<see cref="MultipartUploads"/>), so the
+    /// Api holds a chunk of a file, never a file, whatever their size or number.
+    /// </summary>
+    public static async Task<Results<Accepted<DocumentsAccepted>, ProblemHttpResult>> AddAsync(
+        HttpRequest request, DocumentService documents, IOptions<SyncOptions> sync, CancellationToken ct)
     {
         Outcome<DocumentsAccepted> outcome;
         if (request.HasFormContentType)
         {
-            var form = await request.ReadFormAsync(ct);
-            var files = form.Files.Select(f => new UploadedFile(f.FileName, f.ContentType ?? "application/octet-stream", f.Length, f.OpenReadStream)).ToList();
-            outcome = await documents.AddFilesAsync(files, ct);
+            outcome = MultipartUploads.Boundary(request) is { } boundary
+                ? await MultipartUploads.ReadAsync(request, () => documents.AddFilesAsync(MultipartUploads.FilesAsync(request, boundary, sync.Value.MaxUploadBytes, ct), ct))
+                : new ApiProblem(400, ProblemCodes.UploadRequired, "Send the files as multipart/form-data.");
         }
         else if (request.HasJsonContentType())
         {

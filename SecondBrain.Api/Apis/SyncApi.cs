@@ -23,7 +23,6 @@ public static class SyncApi
         api.MapPost("/{source}", StartAsync)
             .DisableAntiforgery()
             .WithMetadata(new RequestSizeLimitAttribute(maxUploadBytes))
-            .WithFormOptions(multipartBodyLengthLimit: maxUploadBytes)
             .WithName("StartSync")
             .WithSummary("Start a sync (gmail, slack, box) or an import (email-archive, slack-export: multipart 'file'). 202 with the run; 409 if one is active.");
         api.MapGet("/runs", ListAsync)
@@ -45,20 +44,20 @@ public static class SyncApi
         return api;
     }
 
+    /// <summary>An import's archive streams from the request body into storage (<see cref="MultipartUploads"/>); the Api never holds it.</summary>
     public static async Task<Results<Accepted<SyncRunResponse>, ProblemHttpResult>> StartAsync(
-        string source, HttpRequest request, SyncRunService runs, CancellationToken ct)
+        string source, HttpRequest request, SyncRunService runs, IOptions<SyncOptions> sync, CancellationToken ct)
     {
-        UploadedFile? file = null;
-        if (request.HasFormContentType)
+        var outcome = await MultipartUploads.ReadAsync(request, async () =>
         {
-            var form = await request.ReadFormAsync(ct);
-            if ((form.Files.GetFile("file") ?? form.Files.FirstOrDefault()) is { } formFile)
+            UploadedFile? file = null;
+            if (request.HasFormContentType && MultipartUploads.Boundary(request) is { } boundary)
             {
-                file = new UploadedFile(formFile.FileName, formFile.ContentType ?? "application/octet-stream", formFile.Length, formFile.OpenReadStream);
+                file = await MultipartUploads.FirstFileAsync(request, boundary, sync.Value.MaxUploadBytes, ct);
             }
-        }
 
-        var outcome = await runs.StartAsync(source, file, ct);
+            return await runs.StartAsync(source, file, ct);
+        });
         return outcome.Succeeded
             ? TypedResults.Accepted($"/api/sync/runs/{outcome.Value!.Id}", outcome.Value)
             : outcome.Problem!.ToHttpResult(request.HttpContext);

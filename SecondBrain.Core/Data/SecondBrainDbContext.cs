@@ -11,6 +11,7 @@ using SecondBrain.Core.Ingestion;
 using SecondBrain.Core.Integrations;
 using SecondBrain.Core.Knowledge;
 using SecondBrain.Core.Search;
+using SecondBrain.Core.Storage;
 using SecondBrain.Core.Sync;
 using SecondBrain.Core.Tenancy;
 
@@ -33,6 +34,8 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
     public DbSet<SyncRun> SyncRuns => Set<SyncRun>();
     public DbSet<SyncFailedItem> SyncFailedItems => Set<SyncFailedItem>();
     public DbSet<Upload> Uploads => Set<Upload>();
+    public DbSet<StoredBlob> Blobs => Set<StoredBlob>();
+    public DbSet<BlobChunk> BlobChunks => Set<BlobChunk>();
     public DbSet<Document> Documents => Set<Document>();
     public DbSet<IngestionJob> IngestionJobs => Set<IngestionJob>();
     public DbSet<Chunk> Chunks => Set<Chunk>();
@@ -129,6 +132,7 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
         });
 
         modelBuilder.Entity<Upload>(e => e.ToTable("uploads"));
+        modelBuilder.ConfigureBlobStorage();
 
         modelBuilder.Entity<Document>(e =>
         {
@@ -136,6 +140,7 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
             e.Property(d => d.Source).HasMaxLength(40);
             e.Property(d => d.Status).HasMaxLength(20);
             e.Property(d => d.Metadata).HasColumnType("jsonb");
+            e.Property(d => d.ContentBlobKey).HasMaxLength(BlobModel.MaxKeyLength);
             e.HasIndex(d => new { d.TenantId, d.Source, d.ExternalId }).IsUnique();
             e.HasIndex(d => new { d.TenantId, d.Status });
         });

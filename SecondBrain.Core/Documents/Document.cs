@@ -27,6 +27,12 @@ public sealed class Document : ITenantOwned
     public required string ContentHash { get; set; }
     public string? Text { get; set; }
     public byte[]? Content { get; set; }
+
+    /// <summary>
+    /// Where an uploaded file's bytes are in blob storage (<see cref="Storage.IBlobStore"/>), written as the upload
+    /// streamed in; null for documents whose bytes or text are in the row (synced items, text, gap answers).
+    /// </summary>
+    public string? ContentBlobKey { get; set; }
     public string Metadata { get; set; } = "{}";
 
     /// <summary>The text as parsed and indexed (what citations point into); set by ingestion.</summary>

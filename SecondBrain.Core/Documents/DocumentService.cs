@@ -1,10 +1,17 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using SecondBrain.Core.Common;
 using SecondBrain.Core.Data;
 using SecondBrain.Core.Errors;
+using SecondBrain.Core.Ingestion.Parsing;
 using SecondBrain.Core.Integrations.Slack;
 using SecondBrain.Core.Search;
+using SecondBrain.Core.Storage;
 using SecondBrain.Core.Sync;
 using SecondBrain.Core.Tenancy;
 
@@ -32,48 +39,139 @@ public sealed record DocumentsAccepted(IReadOnlyList<Guid> DocumentIds);
 
 public sealed record DocumentQuery(string? Source, string? Status, string? Author, DateTimeOffset? From, DateTimeOffset? To, string? Text);
 
-/// <summary>Uploads, listing and deletion of documents (the Api side; ingestion runs in the Worker).</summary>
-public sealed class DocumentService(SecondBrainDbContext db, TenantContext tenant, CorpusVersion corpus, TimeProvider time)
+/// <summary>
+/// Uploads, listing and deletion of documents (the Api side; ingestion runs in the Worker). An uploaded file streams
+/// into blob storage as the request body arrives (<see cref="IBlobStore"/>; the Api holds one chunk, never the file),
+/// and all files of one request commit together with their documents and ingestion jobs, or none do.
+/// </summary>
+public sealed class DocumentService(
+    SecondBrainDbContext db,
+    TenantContext tenant,
+    CorpusVersion corpus,
+    IBlobStore blobs,
+    ParsingSettingsStore parsingSettings,
+    IOptions<SyncOptions> syncOptions,
+    TimeProvider time)
 {
     public const string UploadSource = "upload";
 
-    public async Task<Outcome<DocumentsAccepted>> AddFilesAsync(IReadOnlyList<UploadedFile> files, CancellationToken ct)
-    {
-        if (files.Count == 0)
-        {
-            return new ApiProblem(400, ProblemCodes.UploadRequired, "Send one or more files as multipart form data, or JSON {\"title\", \"text\"}.");
-        }
+    /// <summary>Where an uploaded document's bytes are stored.</summary>
+    public static string BlobKeyOf(Guid documentId) => $"documents/{documentId:N}";
 
-        var ids = new List<Guid>();
-        foreach (var file in files)
+    /// <summary>
+    /// Stores each file as it is read from <paramref name="files"/> (each stream is read before the next file is
+    /// asked for). A file above the tenant's document size limit is not kept: it becomes a failed document with the
+    /// reason, which is what ingestion would have decided after reading it.
+    /// </summary>
+    public async Task<Outcome<DocumentsAccepted>> AddFilesAsync(IAsyncEnumerable<UploadedFile> files, CancellationToken ct)
+    {
+        var tenantId = tenant.TenantId ?? throw new InvalidOperationException("Adding a document needs a tenant.");
+        var settings = await parsingSettings.GetCurrentAsync(tenantId, ct);
+        var maxBytes = Math.Min(settings.MaxDocumentBytes, syncOptions.Value.MaxUploadBytes);
+        var ids = await SingleAttempt.InTransactionAsync(db, async token =>
         {
-            using var buffer = new MemoryStream();
-            await using (var stream = file.Open())
+            var added = new List<Guid>();
+            var stored = new List<Guid>();
+            await foreach (var file in files.WithCancellation(token))
             {
-                await stream.CopyToAsync(buffer, ct);
+                await AddFileAsync(file, maxBytes, added, stored, token);
             }
 
-            var content = buffer.ToArray();
-            var name = Path.GetFileName(file.FileName);
+            await db.SaveChangesAsync(token);
+            await DocumentContentBridge.CopyFromBlobsAsync(db, stored, token);
+            return added;
+        }, ct);
 
-            // A channel's chat export is chat: one document per thread, with authors and times, as the importer makes.
-            if (SlackChannelUpload.TryRead(name, content) is { Count: > 0 } threads)
+        return ids.Count == 0
+            ? new ApiProblem(400, ProblemCodes.UploadRequired, "Send one or more files as multipart form data, or JSON {\"title\", \"text\"}.")
+            : new DocumentsAccepted(ids);
+    }
+
+    private async Task AddFileAsync(UploadedFile file, long maxBytes, List<Guid> added, List<Guid> stored, CancellationToken ct)
+    {
+        var name = Path.GetFileName(file.FileName);
+        var metadata = new Dictionary<string, string> { ["fileName"] = file.FileName };
+        var documentId = Guid.CreateVersion7();
+        var key = BlobKeyOf(documentId);
+        using var hash = UploadHash(name);
+        BlobInfo blob;
+        await using (var content = file.Open())
+        {
+            try
             {
+                blob = await blobs.WriteAsync(key, (target, token) => CopyHashingAsync(content, target, hash, token), maxBytes, ct);
+            }
+            catch (BlobTooLargeException ex)
+            {
+                // The rest of this file is skipped by the multipart reader when it moves to the next one.
+                var failed = NewDocument(documentId, name, file.ContentType, null, null, null, metadata);
+                failed.ContentHash = Convert.ToHexStringLower(hash.GetHashAndReset());
+                failed.Status = DocumentStatuses.Failed;
+                failed.FailureReason = string.Create(CultureInfo.InvariantCulture,
+                    $"The document is larger than the limit of {ex.Limit / (1024.0 * 1024):0.#} MB per document; it was not stored.");
+                db.Documents.Add(failed);
+                added.Add(documentId);
+                return;
+            }
+        }
+
+        // A channel's chat export is chat: one document per thread, with authors and times, as the importer makes.
+        if (blob.Length <= SlackChannelUpload.MaxBytes && name.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            IReadOnlyList<SourceItem>? threads;
+            await using (var json = await blobs.OpenReadAsync(key, ct) ?? throw new InvalidOperationException("The blob just written is gone."))
+            {
+                threads = await SlackChannelUpload.TryReadAsync(name, json, blob.Length, ct);
+            }
+
+            if (threads is { Count: > 0 })
+            {
+                await blobs.DeleteAsync(key, ct);
                 foreach (var thread in threads)
                 {
-                    var metadata = thread.Metadata.ToDictionary(m => m.Key, m => m.Value);
-                    metadata["fileName"] = file.FileName;
-                    ids.Add(Add(thread.Title, thread.ContentType, thread.Text, null, thread.Author, thread.CreatedAt, metadata));
+                    var threadMetadata = thread.Metadata.ToDictionary(m => m.Key, m => m.Value);
+                    threadMetadata["fileName"] = file.FileName;
+                    added.Add(Add(thread.Title, thread.ContentType, thread.Text, null, thread.Author, thread.CreatedAt, threadMetadata));
                 }
 
-                continue;
+                return;
             }
-
-            ids.Add(Add(name, file.ContentType, null, content, null, null, new Dictionary<string, string> { ["fileName"] = file.FileName }));
         }
 
-        await db.SaveChangesAsync(ct);
-        return new DocumentsAccepted(ids);
+        var document = NewDocument(documentId, name, file.ContentType, null, null, null, metadata);
+        document.ContentHash = Convert.ToHexStringLower(hash.GetHashAndReset());
+        document.ContentBlobKey = key;
+        Enqueue(document);
+        added.Add(documentId);
+        stored.Add(documentId);
+    }
+
+    /// <summary>The content hash sync uses (<see cref="SyncPageWriter"/>: title, no text, the bytes), computed as the bytes stream past.</summary>
+    private static IncrementalHash UploadHash(string title)
+    {
+        var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(title));
+        hash.AppendData([0]);
+        hash.AppendData([0]);
+        return hash;
+    }
+
+    private static async Task CopyHashingAsync(Stream source, Stream target, IncrementalHash hash, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            int read;
+            while ((read = await source.ReadAsync(buffer.AsMemory(), ct)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                await target.WriteAsync(buffer.AsMemory(0, read), ct);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     public async Task<Outcome<DocumentsAccepted>> AddTextAsync(TextDocumentRequest request, CancellationToken ct)
@@ -91,24 +189,34 @@ public sealed class DocumentService(SecondBrainDbContext db, TenantContext tenan
     /// <summary>Stores a document from the system (e.g. an answer to a knowledge gap) and queues its ingestion.</summary>
     public Guid Add(string title, string contentType, string? text, byte[]? content, string? author, DateTimeOffset? date, IReadOnlyDictionary<string, string> metadata, string source = UploadSource)
     {
-        var document = new Document
-        {
-            TenantId = tenant.TenantId ?? throw new InvalidOperationException("Adding a document needs a tenant."),
-            Source = source,
-            ExternalId = Guid.CreateVersion7().ToString(),
-            Title = title.Length > 1000 ? title[..1000] : title,
-            Author = author,
-            SourceCreatedAt = date?.ToUniversalTime() ?? time.GetUtcNow(),
-            ContentType = string.IsNullOrWhiteSpace(contentType) ? "application/octet-stream" : contentType,
-            ContentHash = SyncPageWriter.Hash(new SourceItem("", title, author, date, contentType, text, content, metadata)),
-            Text = text,
-            Content = content,
-            Metadata = JsonSerializer.Serialize(metadata),
-            Status = DocumentStatuses.Pending
-        };
+        var document = NewDocument(Guid.CreateVersion7(), title, contentType, text, content, author, metadata, date, source);
+        document.ContentHash = SyncPageWriter.Hash(new SourceItem("", title, author, date, contentType, text, content, metadata));
+        Enqueue(document);
+        return document.Id;
+    }
+
+    private Document NewDocument(Guid id, string title, string contentType, string? text, byte[]? content, string? author,
+        IReadOnlyDictionary<string, string> metadata, DateTimeOffset? date = null, string source = UploadSource) => new()
+    {
+        Id = id,
+        TenantId = tenant.TenantId ?? throw new InvalidOperationException("Adding a document needs a tenant."),
+        Source = source,
+        ExternalId = Guid.CreateVersion7().ToString(),
+        Title = title.Length > 1000 ? title[..1000] : title,
+        Author = author,
+        SourceCreatedAt = date?.ToUniversalTime() ?? time.GetUtcNow(),
+        ContentType = string.IsNullOrWhiteSpace(contentType) ? "application/octet-stream" : contentType,
+        ContentHash = "",
+        Text = text,
+        Content = content,
+        Metadata = JsonSerializer.Serialize(metadata),
+        Status = DocumentStatuses.Pending
+    };
+
+    private void Enqueue(Document document)
+    {
         db.Documents.Add(document);
         db.IngestionJobs.Add(new IngestionJob { TenantId = document.TenantId, DocumentId = document.Id, DocumentVersion = document.Version, Kind = "upsert" });
-        return document.Id;
     }
 
     public async Task<PagedResult<DocumentSummary>> ListAsync(DocumentQuery query, PageRequest page, CancellationToken ct)
@@ -171,7 +279,10 @@ public sealed class DocumentService(SecondBrainDbContext db, TenantContext tenan
             chunks, metadata);
     }
 
-    /// <summary>Leaves a tombstone (a re-sync never brings the document back) and queues removal of its chunks and vectors.</summary>
+    /// <summary>
+    /// Leaves a tombstone (a re-sync never brings the document back), queues removal of its chunks and vectors and
+    /// drops its stored bytes, in one transaction.
+    /// </summary>
     public async Task<bool> DeleteAsync(Guid id, CancellationToken ct)
     {
         var document = await db.Documents.SingleOrDefaultAsync(d => d.Id == id && d.DeletedAt == null, ct);
@@ -181,6 +292,7 @@ public sealed class DocumentService(SecondBrainDbContext db, TenantContext tenan
         }
 
         var now = time.GetUtcNow();
+        var blobKey = document.ContentBlobKey;
         document.DeletedAt = now;
         document.DeletedBy = "user";
         document.Status = DocumentStatuses.Deleted;
@@ -189,17 +301,23 @@ public sealed class DocumentService(SecondBrainDbContext db, TenantContext tenan
         document.Text = null;
         document.ParsedText = null;
         document.Content = null;
+        document.ContentBlobKey = null;
         db.IngestionJobs.Add(new IngestionJob { TenantId = document.TenantId, DocumentId = document.Id, DocumentVersion = document.Version, Kind = "delete" });
 
         // Search stops returning the document at once (it checks the tombstone); so must cached answers that cite it.
-        var strategy = db.Database.CreateExecutionStrategy();
-        await strategy.ExecuteAsync(async token =>
+        await db.Database.CreateExecutionStrategy().ExecuteAsync(async token =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(token);
-            await db.SaveChangesAsync(token);
+            await db.SaveChangesAsync(acceptAllChangesOnSuccess: false, token);
+            if (blobKey is not null)
+            {
+                await blobs.DeleteAsync(blobKey, token);
+            }
+
             await corpus.BumpAsync(document.TenantId, token);
             await transaction.CommitAsync(token);
         }, ct);
+        db.ChangeTracker.AcceptAllChanges();
         return true;
     }
 }

@@ -396,6 +396,6 @@ public sealed partial class KnowledgeWriter(
     private static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
 
     // "Name: message" lines, the form SlackThreads writes a thread in.
-    [GeneratedRegex(@"^([^:\n]{2,60}): ", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^([^:\n]{2,60}): ", RegexOptions.Multiline | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex SlackSpeaker();
 }

@@ -47,7 +47,7 @@ public static partial class QueryExpansion
         ["outage"] = ["incident", "downtime"],
     }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
-    [GeneratedRegex(@"[\p{L}\p{N}]+", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"[\p{L}\p{N}]+", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex WordPattern();
 
     public static IReadOnlyList<string> Words(string text) =>

@@ -67,7 +67,7 @@ public sealed class SyncFailedItem : ITenantOwned
     public DateTimeOffset At { get; set; } = DateTimeOffset.UtcNow;
 }
 
-/// <summary>An uploaded archive, kept in Postgres so any worker can import it.</summary>
+/// <summary>An uploaded archive, kept so any worker can import it; its bytes are in blob storage (<see cref="UploadStore.KeyOf"/>).</summary>
 public sealed class Upload : ITenantOwned
 {
     public Guid Id { get; set; } = Guid.CreateVersion7();
@@ -75,6 +75,5 @@ public sealed class Upload : ITenantOwned
     public required string FileName { get; set; }
     public required string ContentType { get; set; }
     public long Size { get; set; }
-    public required byte[] Content { get; set; }
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
 }

@@ -276,6 +276,11 @@ namespace SecondBrain.Core.Data.Migrations
                         .HasColumnType("bytea")
                         .HasColumnName("content");
 
+                    b.Property<string>("ContentBlobKey")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .HasColumnName("content_blob_key");
+
                     b.Property<string>("ContentHash")
                         .IsRequired()
                         .HasColumnType("text")
@@ -1686,6 +1691,70 @@ namespace SecondBrain.Core.Data.Migrations
                     b.ToTable("glossary", (string)null);
                 });
 
+            modelBuilder.Entity("SecondBrain.Core.Storage.BlobChunk", b =>
+                {
+                    b.Property<Guid>("BlobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("blob_id");
+
+                    b.Property<int>("Seq")
+                        .HasColumnType("integer")
+                        .HasColumnName("seq");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("data");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("BlobId", "Seq")
+                        .HasName("pk_blob_chunks");
+
+                    b.ToTable("blob_chunks", (string)null);
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Storage.StoredBlob", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("ChunkSize")
+                        .HasColumnType("integer")
+                        .HasColumnName("chunk_size");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .HasColumnName("key");
+
+                    b.Property<long>("Length")
+                        .HasColumnType("bigint")
+                        .HasColumnName("length");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_blobs");
+
+                    b.HasIndex("TenantId", "Key")
+                        .IsUnique()
+                        .HasDatabaseName("ix_blobs_tenant_id_key");
+
+                    b.ToTable("blobs", (string)null);
+                });
+
             modelBuilder.Entity("SecondBrain.Core.Sync.SyncFailedItem", b =>
                 {
                     b.Property<long>("Id")
@@ -1874,11 +1943,6 @@ namespace SecondBrain.Core.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
-                    b.Property<byte[]>("Content")
-                        .IsRequired()
-                        .HasColumnType("bytea")
-                        .HasColumnName("content");
-
                     b.Property<string>("ContentType")
                         .IsRequired()
                         .HasColumnType("text")
@@ -2012,6 +2076,16 @@ namespace SecondBrain.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_knowledge_mentions_knowledge_entities_entity_id");
+                });
+
+            modelBuilder.Entity("SecondBrain.Core.Storage.BlobChunk", b =>
+                {
+                    b.HasOne("SecondBrain.Core.Storage.StoredBlob", null)
+                        .WithMany()
+                        .HasForeignKey("BlobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_blob_chunks_blobs_blob_id");
                 });
 #pragma warning restore 612, 618
         }

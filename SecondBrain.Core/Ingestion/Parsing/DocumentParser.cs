@@ -21,13 +21,18 @@ public sealed class DocumentParser : IDocumentParser
 
     private readonly IDocumentIntelligence _intelligence;
 
-    public DocumentParser(ParsingSettings? settings = null, IDocumentIntelligence? intelligence = null)
+    public DocumentParser(ParsingSettings? settings = null, IDocumentIntelligence? intelligence = null, ParsingLimits? limits = null)
     {
-        Settings = settings ?? new ParsingSettings();
+        Limits = limits ?? new ParsingLimits();
+        Settings = Limits.Clamp(settings ?? new ParsingSettings());
         _intelligence = intelligence ?? NullDocumentIntelligence.Instance;
     }
 
+    /// <summary>The tenant's settings, within the deployment's ceilings.</summary>
     public ParsingSettings Settings { get; }
+
+    /// <summary>The deployment's limits (part and text sizes) and ceilings.</summary>
+    public ParsingLimits Limits { get; }
 
     public async Task<ParseResult> ParseAsync(ParseInput input, CancellationToken cancellationToken)
     {
@@ -87,7 +92,7 @@ public sealed class DocumentParser : IDocumentParser
             }
         }
 
-        return Finish(result!, parsed.Type);
+        return Finish(result!, parsed.Type, Limits);
     }
 
     private sealed record Parsed(ParseResult? Result, DetectedType Type, string? OcrReason = null);
@@ -114,18 +119,18 @@ public sealed class DocumentParser : IDocumentParser
             switch (type.Kind)
             {
                 case DocumentKind.Pdf:
-                    var outcome = PdfParser.Parse(content, Settings, cancellationToken);
+                    var outcome = PdfParser.Parse(content, Settings, Limits, cancellationToken);
                     return outcome.HasTextLayer
                         ? new Parsed(outcome.Result, type)
                         : new Parsed(outcome.Result, type, OcrReason: ScannedReason("The PDF has no text layer (it looks scanned)"));
                 case DocumentKind.Image:
                     return new Parsed(null, type, OcrReason: ScannedReason($"The {type.Description} has no text layer"));
                 case DocumentKind.Docx:
-                    return new Parsed(WordParser.Parse(content, cancellationToken), type);
+                    return new Parsed(WordParser.Parse(content, Limits, cancellationToken), type);
                 case DocumentKind.Pptx:
-                    return new Parsed(PresentationParser.Parse(content, cancellationToken), type);
+                    return new Parsed(PresentationParser.Parse(content, Limits, cancellationToken), type);
                 case DocumentKind.Xlsx:
-                    return new Parsed(SpreadsheetParser.Parse(content, cancellationToken), type);
+                    return new Parsed(SpreadsheetParser.Parse(content, Limits, cancellationToken), type);
                 case DocumentKind.Email:
                     return new Parsed(EmailParser.Parse(content, Settings, cancellationToken), type);
                 case DocumentKind.Mbox:
@@ -148,7 +153,7 @@ public sealed class DocumentParser : IDocumentParser
         }
         catch (Exception ex)
         {
-            throw new DocumentParseException(Explain(ex, type), ex);
+            throw new DocumentParseException(Explain(ex, type, Limits), ex);
         }
     }
 
@@ -191,12 +196,18 @@ public sealed class DocumentParser : IDocumentParser
         return new DetectedType(kind, DocumentTypeDetector.Describe(kind));
     }
 
-    private static ParseResult Finish(ParseResult result, DetectedType type)
+    private static ParseResult Finish(ParseResult result, DetectedType type, ParsingLimits limits)
     {
         var blocks = result.Blocks
             .Select(b => b with { Text = TextCleanup.Clean(b.Text) })
             .Where(b => b.Text.Length > 0)
             .ToList();
+        // Whatever the format: more text than this would cost the Worker its memory in chunks and embeddings.
+        if (blocks.Sum(b => (long)b.Text.Length) > limits.MaxTextCharacters)
+        {
+            throw new DocumentParseException(limits.TextTooLong(type.Description));
+        }
+
         if (blocks.Count == 0)
         {
             throw new DocumentParseException(type.Kind is DocumentKind.PlainText or DocumentKind.Markdown or DocumentKind.Csv
@@ -251,9 +262,14 @@ public sealed class DocumentParser : IDocumentParser
     private DocumentParseException TimedOut() =>
         new($"Parsing took longer than {FormatDuration(Settings.Timeout)}, the per-document limit; the document was skipped.");
 
-    private static string Explain(Exception ex, DetectedType type)
+    private static string Explain(Exception ex, DetectedType type, ParsingLimits limits)
     {
         var message = string.IsNullOrWhiteSpace(ex.Message) ? ex.GetType().Name : ex.Message.Trim();
+        if (type.Kind is DocumentKind.Docx or DocumentKind.Pptx or DocumentKind.Xlsx && OfficeParsing.PartTooLarge(ex, limits) is { } tooLarge)
+        {
+            return $"The {type.Description} was refused: {tooLarge}";
+        }
+
         return ex switch
         {
             OpenXmlPackageException or InvalidDataException or FileFormatException or XmlException or InvalidOperationException

@@ -1,5 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using SecondBrain.Core.Common;
 using SecondBrain.Core.Ingestion;
 using SecondBrain.Core.Ingestion.Parsing;
 
@@ -13,10 +16,20 @@ public static class DocumentParsingExtensions
     /// BoundedCacheRegistry registered. With <c>ConnectionStrings:documentintelligence</c> in
     /// <paramref name="configuration"/>, scanned PDFs and images go to <see cref="AzureDocumentIntelligence"/>;
     /// without it the null one fails them with a reason. A real <see cref="IDocumentIntelligence"/> registered
-    /// before this call also replaces the null one.
+    /// before this call also replaces the null one. The deployment's <see cref="ParsingLimits"/> are bound from
+    /// <c>Ingestion:Parsing</c> and validated at start; and since parsing reads what uploads stored, blob storage is
+    /// registered here too.
     /// </summary>
     public static IServiceCollection AddDocumentParsing(this IServiceCollection services, IConfiguration? configuration = null)
     {
+        services.AddOptions<ParsingLimits>().BindConfiguration(ParsingLimits.SectionName).ValidateDataAnnotations()
+            .Validate(l => l.MaxTimeout >= TimeSpan.FromSeconds(1), "Ingestion:Parsing:MaxTimeout must be at least 1 second.")
+            .Validate<IOptions<IngestionOptions>>((l, ingestion) => l.MaxTimeout < ingestion.Value.LeaseDuration,
+                "Ingestion:Parsing:MaxTimeout must be shorter than Ingestion:LeaseDuration: a document's parse must end within its batch's lease.")
+            .ValidateOnStart();
+        services.AddBlobStorage();
+        services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(SafeRegex.MeterName));
+
         if (DocumentIntelligenceConnection.TryParse(configuration?.GetConnectionString(DocumentIntelligenceConnection.ConnectionName)) is { } connection)
         {
             services.AddSingleton(connection);

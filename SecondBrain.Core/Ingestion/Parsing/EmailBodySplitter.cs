@@ -22,33 +22,33 @@ internal static partial class EmailBodySplitter
     private const int MaxNameBlockLines = 6;
     private const int MaxNameLineLength = 70;
 
-    [GeneratedRegex(@"^\s*-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original)\s*-{2,}\s*$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^\s*-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original)\s*-{2,}\s*$", RegexOptions.IgnoreCase | RegexOptions.NonBacktracking)]
     private static partial Regex OriginalMessage();
 
-    [GeneratedRegex(@"^\s*(On|Am|Le|El|Il|Op|Den|Em)\s.*\b(wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev|escreveu)\s*:\s*$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^\s*(On|Am|Le|El|Il|Op|Den|Em)\s.*\b(wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev|escreveu)\s*:\s*$", RegexOptions.IgnoreCase | RegexOptions.NonBacktracking)]
     private static partial Regex Wrote();
 
-    [GeneratedRegex(@"^\s*(On|Am|Le|El|Il|Op|Den|Em)\s", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^\s*(On|Am|Le|El|Il|Op|Den|Em)\s", RegexOptions.IgnoreCase | RegexOptions.NonBacktracking)]
     private static partial Regex WroteStart();
 
-    [GeneratedRegex(@"\b(wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev|escreveu)\s*:\s*$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"\b(wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev|escreveu)\s*:\s*$", RegexOptions.IgnoreCase | RegexOptions.NonBacktracking)]
     private static partial Regex WroteEnd();
 
-    [GeneratedRegex(@"^\s*\*?(From|Von|De)\*?\s*:\s*\S", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^\s*\*?(From|Von|De)\*?\s*:\s*\S", RegexOptions.IgnoreCase | RegexOptions.NonBacktracking)]
     private static partial Regex OutlookFrom();
 
-    [GeneratedRegex(@"^\s*\*?(Sent|Date|Gesendet|Envoyé|Enviado)\*?\s*:\s*\S", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^\s*\*?(Sent|Date|Gesendet|Envoyé|Enviado)\*?\s*:\s*\S", RegexOptions.IgnoreCase | RegexOptions.NonBacktracking)]
     private static partial Regex OutlookSent();
 
-    [GeneratedRegex(@"forwarded message|begin forwarded message|weitergeleitete nachricht", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"forwarded message|begin forwarded message|weitergeleitete nachricht", RegexOptions.IgnoreCase | RegexOptions.NonBacktracking)]
     private static partial Regex Forwarded();
 
     [GeneratedRegex(
         @"^\s*(best|best regards|kind regards|warm regards|warmest regards|regards|many thanks|thanks|thanks again|thanks so much|thank you|thank you very much|thx|cheers|sincerely|sincerely yours|yours|yours truly|yours sincerely|best wishes|all the best|take care|respectfully|cordially|br|rgds|mit freundlichen grüßen|viele grüße|gruß|cordialement|saludos|un saludo)\s*[,.!]*\s*$",
-        RegexOptions.IgnoreCase)]
+        RegexOptions.IgnoreCase | RegexOptions.NonBacktracking)]
     private static partial Regex SignOff();
 
-    [GeneratedRegex(@"^\s*(Sent from my|Get Outlook for|Sent from Mail for|Sent with )", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^\s*(Sent from my|Get Outlook for|Sent from Mail for|Sent with )", RegexOptions.IgnoreCase | RegexOptions.NonBacktracking)]
     private static partial Regex DeviceSignature();
 
     public static IReadOnlyList<EmailPart> Split(string body)

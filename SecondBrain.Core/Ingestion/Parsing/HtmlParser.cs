@@ -25,7 +25,7 @@ internal static partial class HtmlParser
         "li", "tr", "td", "th", "tbody", "thead", "tfoot"
     };
 
-    [GeneratedRegex(@"<meta[^>]+charset\s*=\s*[""']?\s*([A-Za-z0-9_\-:.]+)", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"<meta[^>]+charset\s*=\s*[""']?\s*([A-Za-z0-9_\-:.]+)", RegexOptions.IgnoreCase | RegexOptions.NonBacktracking)]
     private static partial Regex MetaCharset();
 
     public static ParseResult Parse(byte[] content, string? declaredCharset, CancellationToken cancellationToken) =>

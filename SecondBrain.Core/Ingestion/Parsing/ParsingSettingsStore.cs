@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using SecondBrain.Core.Data;
 using SecondBrain.ServiceDefaults.Telemetry;
@@ -13,12 +14,13 @@ namespace SecondBrain.Core.Ingestion.Parsing;
 /// A tenant's versioned parsing settings. Postgres is the truth: every read asks it for the tenant's highest version
 /// (an index-only lookup on the unique (tenant_id, version) index), and only the settings body comes from the cache
 /// when the cached version is that one. So a missed Redis notification can never leave an instance on stale settings.
-/// Scoped, like the DbContext it uses.
+/// What it hands out is capped by the deployment's <see cref="ParsingLimits"/>. Scoped, like the DbContext it uses.
 /// </summary>
 public sealed class ParsingSettingsStore(
     SecondBrainDbContext db,
     IConnectionMultiplexer redis,
     ParsingSettingsCache cache,
+    IOptions<ParsingLimits> limits,
     ILogger<ParsingSettingsStore> logger)
 {
     public const string ChangedChannel = "sb:settings:parsing";
@@ -27,8 +29,14 @@ public sealed class ParsingSettingsStore(
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>The highest stored version, or the defaults (version 0) when the tenant never changed them.</summary>
-    public async Task<ParsingSettings> GetCurrentAsync(Guid tenantId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The highest stored version, or the defaults (version 0) when the tenant never changed them; either way within
+    /// the deployment's ceilings (settings stored before a ceiling was lowered come back clamped to it).
+    /// </summary>
+    public async Task<ParsingSettings> GetCurrentAsync(Guid tenantId, CancellationToken cancellationToken = default) =>
+        limits.Value.Clamp(await GetStoredAsync(tenantId, cancellationToken).ConfigureAwait(false));
+
+    private async Task<ParsingSettings> GetStoredAsync(Guid tenantId, CancellationToken cancellationToken)
     {
         await cache.EnsureSubscribedAsync().ConfigureAwait(false);
         var current = await CurrentVersionAsync(tenantId, cancellationToken).ConfigureAwait(false);
@@ -59,10 +67,10 @@ public sealed class ParsingSettingsStore(
     public async Task<ParsingSettings> SaveAsync(Guid tenantId, ParsingSettings settings, Guid? userId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var errors = Validate(settings);
+        var errors = Validate(settings, limits.Value);
         if (errors.Count > 0)
         {
-            throw new ArgumentException(string.Join(" ", errors), nameof(settings));
+            throw new ArgumentException(string.Join(" ", errors.Values.SelectMany(e => e)), nameof(settings));
         }
 
         for (var attempt = 1; ; attempt++)
@@ -93,23 +101,43 @@ public sealed class ParsingSettingsStore(
         }
     }
 
-    /// <summary>What is wrong with the settings, as sentences for a problem response; empty when they are valid.</summary>
-    public static IReadOnlyList<string> Validate(ParsingSettings settings)
+    /// <summary>
+    /// What is wrong with the settings, as sentences per field (camelCase, as in the JSON) for a problem response;
+    /// empty when they are valid. A value above the deployment's ceiling is refused with the ceiling named, since a
+    /// tenant's settings must not reach beyond what the Workers every tenant shares are sized for.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string[]> Validate(ParsingSettings settings, ParsingLimits? limits = null)
     {
-        var errors = new List<string>();
-        if (settings.Timeout < TimeSpan.FromSeconds(1) || settings.Timeout > TimeSpan.FromMinutes(30))
+        limits ??= new ParsingLimits();
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (settings.Timeout < TimeSpan.FromSeconds(1))
         {
-            errors.Add("Timeout must be between 1 second and 30 minutes.");
+            errors["timeout"] = ["Timeout must be at least 1 second."];
+        }
+        else if (settings.Timeout > limits.MaxTimeout)
+        {
+            errors["timeout"] = [string.Create(CultureInfo.InvariantCulture,
+                $"Timeout must be at most {limits.MaxTimeout:c}, this deployment's ceiling ({ParsingLimits.SectionName}:{nameof(ParsingLimits.MaxTimeout)}).")];
         }
 
-        if (settings.MaxDocumentBytes < 1024 || settings.MaxDocumentBytes > 1024L * 1024 * 1024)
+        if (settings.MaxDocumentBytes < 1024)
         {
-            errors.Add("MaxDocumentBytes must be between 1 KB and 1 GB.");
+            errors["maxDocumentBytes"] = ["MaxDocumentBytes must be at least 1024 bytes (1 KB)."];
+        }
+        else if (settings.MaxDocumentBytes > limits.MaxDocumentBytes)
+        {
+            errors["maxDocumentBytes"] = [string.Create(CultureInfo.InvariantCulture,
+                $"MaxDocumentBytes must be at most {limits.MaxDocumentBytes} bytes, this deployment's ceiling ({ParsingLimits.SectionName}:{nameof(ParsingLimits.MaxDocumentBytes)}).")];
         }
 
-        if (settings.MaxPdfPages is < 1 or > 100_000)
+        if (settings.MaxPdfPages < 1)
         {
-            errors.Add("MaxPdfPages must be between 1 and 100000.");
+            errors["maxPdfPages"] = ["MaxPdfPages must be at least 1."];
+        }
+        else if (settings.MaxPdfPages > limits.MaxPdfPages)
+        {
+            errors["maxPdfPages"] = [string.Create(CultureInfo.InvariantCulture,
+                $"MaxPdfPages must be at most {limits.MaxPdfPages}, this deployment's ceiling ({ParsingLimits.SectionName}:{nameof(ParsingLimits.MaxPdfPages)}).")];
         }
 
         return errors;

@@ -31,12 +31,12 @@ internal static class PdfParser
     private static readonly DocstrumBoundingBoxes Segmenter =
         new(new DocstrumBoundingBoxes.DocstrumBoundingBoxesOptions { MaxDegreeOfParallelism = 1 });
 
-    public static PdfOutcome Parse(byte[] content, ParsingSettings settings, CancellationToken cancellationToken)
+    public static PdfOutcome Parse(byte[] content, ParsingSettings settings, ParsingLimits limits, CancellationToken cancellationToken)
     {
         PdfOutcome outcome;
         try
         {
-            outcome = ParseDocument(content, settings, cancellationToken);
+            outcome = ParseDocument(content, settings, limits, cancellationToken);
         }
         catch (Exception ex) when (ex is not (DocumentParseException or OperationCanceledException))
         {
@@ -52,7 +52,7 @@ internal static class PdfParser
         return outcome;
     }
 
-    private static PdfOutcome ParseDocument(byte[] content, ParsingSettings settings, CancellationToken cancellationToken)
+    private static PdfOutcome ParseDocument(byte[] content, ParsingSettings settings, ParsingLimits limits, CancellationToken cancellationToken)
     {
         PdfDocument document;
         try
@@ -100,6 +100,11 @@ internal static class PdfParser
                 }
 
                 textCharacters += WritePage(page, number, writer);
+                if (textCharacters > limits.MaxTextCharacters)
+                {
+                    // Stop at once rather than lay out the remaining pages of a document that will be refused anyway.
+                    throw new DocumentParseException(limits.TextTooLong("PDF"));
+                }
             }
 
             if (failedPages == pageCount && firstPageError is not null)

@@ -9,10 +9,11 @@ namespace SecondBrain.Core.Ingestion.Parsing;
 /// <summary>.pptx: one slide block per slide (title, body text, tables, speaker notes), section = the slide title.</summary>
 internal static class PresentationParser
 {
-    public static ParseResult Parse(byte[] content, CancellationToken cancellationToken)
+    public static ParseResult Parse(byte[] content, ParsingLimits limits, CancellationToken cancellationToken)
     {
+        OfficeParsing.CheckPackage(content, limits);
         using var stream = new MemoryStream(content, writable: false);
-        using var document = PresentationDocument.Open(stream, false, OfficeParsing.OpenSettings);
+        using var document = PresentationDocument.Open(stream, false, OfficeParsing.OpenSettings(limits));
         var presentation = document.PresentationPart ?? throw new DocumentParseException("The PowerPoint file is malformed: it has no presentation part.");
         var slideIds = presentation.Presentation?.SlideIdList?.Elements<P.SlideId>().ToList() ?? [];
 

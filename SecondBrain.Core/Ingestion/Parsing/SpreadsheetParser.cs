@@ -16,10 +16,11 @@ internal static class SpreadsheetParser
     public const int MaxCells = 200_000;
     private const int MaxColumns = 512;
 
-    public static ParseResult Parse(byte[] content, CancellationToken cancellationToken)
+    public static ParseResult Parse(byte[] content, ParsingLimits limits, CancellationToken cancellationToken)
     {
+        OfficeParsing.CheckPackage(content, limits);
         using var stream = new MemoryStream(content, writable: false);
-        using var document = SpreadsheetDocument.Open(stream, false, OfficeParsing.OpenSettings);
+        using var document = SpreadsheetDocument.Open(stream, false, OfficeParsing.OpenSettings(limits));
         var workbook = document.WorkbookPart ?? throw new DocumentParseException("The Excel workbook is malformed: it has no workbook part.");
         var shared = SharedStrings(workbook);
         var sheets = workbook.Workbook?.Sheets?.Elements<Sheet>().ToList() ?? [];
@@ -189,19 +190,4 @@ internal static class SpreadsheetParser
 
         return letters == 0 ? null : index - 1;
     }
-}
-
-/// <summary>What the three Office parsers share.</summary>
-internal static class OfficeParsing
-{
-    /// <summary>
-    /// A part larger than this (in characters) is refused: an XML bomb inside a small zip must not exhaust memory.
-    /// A new instance per document, as the SDK may fill in defaults on the object it is given.
-    /// </summary>
-    public static OpenSettings OpenSettings => new() { MaxCharactersInPart = 200_000_000 };
-
-    public static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-
-    public static DateTimeOffset? ToOffset(DateTime? value) =>
-        value is { } date && date.Year > 1900 ? new DateTimeOffset(DateTime.SpecifyKind(date, DateTimeKind.Utc)) : null;
 }

@@ -24,16 +24,16 @@ internal static class PlainTextParser
 /// <summary>Markdown: ATX and setext headings become heading blocks; lists, tables and fenced code stay whole.</summary>
 internal static partial class MarkdownParser
 {
-    [GeneratedRegex(@"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")]
+    [GeneratedRegex(@"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$", RegexOptions.NonBacktracking)]
     private static partial Regex AtxHeading();
 
-    [GeneratedRegex(@"^ {0,3}(=+|-+)[ \t]*$")]
+    [GeneratedRegex(@"^ {0,3}(=+|-+)[ \t]*$", RegexOptions.NonBacktracking)]
     private static partial Regex SetextUnderline();
 
-    [GeneratedRegex(@"^ {0,3}(```|~~~)")]
+    [GeneratedRegex(@"^ {0,3}(```|~~~)", RegexOptions.NonBacktracking)]
     private static partial Regex Fence();
 
-    [GeneratedRegex(@"^\s*([-*+]|\d{1,9}[.)])\s+")]
+    [GeneratedRegex(@"^\s*([-*+]|\d{1,9}[.)])\s+", RegexOptions.NonBacktracking)]
     private static partial Regex ListItem();
 
     public static ParseResult Parse(string text, CancellationToken cancellationToken)
@@ -423,7 +423,7 @@ internal static class JsonParser
 /// </summary>
 internal static partial class MessageTextParser
 {
-    [GeneratedRegex(@"^[^\s:][^:\n]{0,79}: ")]
+    [GeneratedRegex(@"^[^\s:][^:\n]{0,79}: ", RegexOptions.NonBacktracking)]
     private static partial Regex MessageStart();
 
     public static ParseResult ParseSlackThread(string text, CancellationToken cancellationToken)

@@ -14,10 +14,11 @@ internal static class WordParser
 {
     private const int MaxStyleChain = 10;
 
-    public static ParseResult Parse(byte[] content, CancellationToken cancellationToken)
+    public static ParseResult Parse(byte[] content, ParsingLimits limits, CancellationToken cancellationToken)
     {
+        OfficeParsing.CheckPackage(content, limits);
         using var stream = new MemoryStream(content, writable: false);
-        using var document = WordprocessingDocument.Open(stream, false, OfficeParsing.OpenSettings);
+        using var document = WordprocessingDocument.Open(stream, false, OfficeParsing.OpenSettings(limits));
         var main = document.MainDocumentPart ?? throw new DocumentParseException("The Word document is malformed: it has no main document part.");
         var body = main.Document?.Body ?? throw new DocumentParseException("The Word document is malformed: it has no body.");
 

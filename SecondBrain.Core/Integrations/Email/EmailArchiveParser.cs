@@ -1,6 +1,6 @@
+using System.Globalization;
 using System.IO.Compression;
-using System.Text.Json;
-using MimeKit;
+using SecondBrain.Core.Storage;
 using SecondBrain.Core.Sync;
 
 namespace SecondBrain.Core.Integrations.Email;
@@ -19,23 +19,23 @@ public enum EmailArchiveKind
 }
 
 /// <summary>
-/// Reads e-mail archives page by page, as pure functions over the archive's bytes. Every page is computed from the
-/// bytes and the cursor alone, so a run resumed on another worker continues exactly where the last checkpoint was,
-/// and external ids depend only on the archive's content (re-importing it updates, never duplicates):
-/// the entry path for zip entries, <c>mbox:{index}</c> for mbox messages (<c>{path}/mbox:{index}</c> inside a zip)
-/// and the file name for a single .eml.
+/// Reads an e-mail archive as a stream of records, once, forwards, one message in memory at a time: what an import
+/// stages (<see cref="StagedImport"/>). The order and the external ids depend only on the archive's content, so a
+/// re-import updates instead of duplicating and a resumed run continues where it was: the entry path for zip entries
+/// (sorted by path, whatever order the zip lists them in), <c>mbox:{index}</c> for mbox messages
+/// (<c>{path}/mbox:{index}</c> inside a zip) and the file name for a single .eml. A zip is held to
+/// <see cref="ArchiveImportOptions"/>: an entry that inflates too far is a failed item, an archive that does is an
+/// <see cref="InvalidSourceException"/> (the run fails with the reason).
 /// </summary>
 public static class EmailArchiveParser
 {
-    public const int DefaultPageSize = 100;
-
     /// <summary>A single message above this is recorded as a failure rather than loaded.</summary>
     public const long MaxMessageBytes = 64L * 1024 * 1024;
 
-    /// <summary>An mbox inside a zip is decompressed whole; above this it is refused.</summary>
-    public const long MaxMboxEntryBytes = 1024L * 1024 * 1024;
+    /// <summary>An mbox inside a zip above this (inflated) is recorded as a failure; it is streamed, never held whole.</summary>
+    public const long MaxMboxEntryBytes = 4L * 1024 * 1024 * 1024;
 
-    private static readonly JsonSerializerOptions CursorJson = new(JsonSerializerDefaults.Web);
+    private const int HeadBytes = 4096;
     private static readonly byte[] FromMarker = "From "u8.ToArray();
     private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
     private static readonly byte[] GzipMagic = [0x1F, 0x8B];
@@ -78,47 +78,60 @@ public static class EmailArchiveParser
     }
 
     /// <summary>
-    /// One page of at most <paramref name="pageSize"/> messages starting at <paramref name="cursor"/> (null: the start).
-    /// Unreadable messages become failures; an archive that cannot be read at all throws <see cref="InvalidSourceException"/>.
+    /// The archive's records in order. <paramref name="archive"/> must be seekable (a zip's directory is at its
+    /// end). Unreadable messages become failures; an archive that cannot be read at all throws
+    /// <see cref="InvalidSourceException"/>.
     /// </summary>
-    public static SourcePage ReadPage(string fileName, byte[] content, string? cursor, int pageSize = DefaultPageSize, CancellationToken cancellationToken = default)
+    public static IEnumerable<ArchiveRecord> Read(string fileName, Stream archive, ArchiveImportOptions limits, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
-        var kind = Detect(fileName, content);
-        var position = ParseCursor(cursor);
+        var head = new byte[HeadBytes];
+        archive.Position = 0;
+        var headLength = archive.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        archive.Position = 0;
+        var kind = Detect(fileName, head.AsSpan(0, headLength));
+        var name = Path.GetFileName(fileName);
         return kind switch
         {
-            EmailArchiveKind.Eml => ReadSingle(fileName, content),
-            EmailArchiveKind.Mbox => ReadMboxFile(fileName, content, position, pageSize, cancellationToken),
-            _ => ReadZip(fileName, content, position, pageSize, cancellationToken)
+            EmailArchiveKind.Eml => [ReadSingle(name, archive)],
+            EmailArchiveKind.Mbox => ReadMbox(SkipBom(archive, head.AsSpan(0, headLength)), "", name, FolderOf(name), cancellationToken),
+            _ => ReadZip(fileName, archive, limits, cancellationToken)
         };
     }
 
-    private static SourcePage ReadSingle(string fileName, byte[] content)
+    private static ArchiveRecord ReadSingle(string name, Stream archive)
     {
-        var name = Path.GetFileName(fileName);
-        var (item, failure) = MailItemFactory.FromRaw(name, StripEnvelope(content), new Dictionary<string, string> { ["path"] = name });
-        return new SourcePage(item is null ? [] : [item], failure is null ? [] : [failure], null, 1, Stage: $"reading {name}");
+        if (archive.Length > MaxMessageBytes)
+        {
+            return ArchiveRecord.Failed(name, TooLarge(name, archive.Length, MaxMessageBytes));
+        }
+
+        var raw = new byte[archive.Length];
+        archive.ReadExactly(raw);
+        return ArchiveRecord.From(MailItemFactory.FromRaw(name, StripEnvelope(raw), new Dictionary<string, string> { ["path"] = name }));
     }
 
-    private static SourcePage ReadMboxFile(string fileName, byte[] content, ArchivePosition position, int pageSize, CancellationToken cancellationToken)
+    private static IEnumerable<ArchiveRecord> ReadMbox(Stream mbox, string idPrefix, string path, string folder, CancellationToken cancellationToken)
     {
-        var name = Path.GetFileName(fileName);
-        var total = position.Total ?? CountMboxMessages(content);
-        var items = new List<SourceItem>();
-        var failures = new List<SourceItemFailure>();
-        var chunk = ReadMbox(content, position.Offset, position.Index, pageSize, "", name, FolderOf(name), items, failures, cancellationToken);
-
-        var next = chunk.Done ? null : Serialize(new ArchivePosition(0, chunk.NextOffset, chunk.NextIndex, total));
-        return new SourcePage(items, failures, next, total, Stage: $"reading {name}");
+        foreach (var message in MboxSplitter.Split(mbox, MaxMessageBytes, cancellationToken))
+        {
+            var id = $"{idPrefix}mbox:{message.Index.ToString(CultureInfo.InvariantCulture)}";
+            yield return message.Raw is null
+                ? ArchiveRecord.Failed(id, message.Error!)
+                : ArchiveRecord.From(MailItemFactory.FromRaw(id, message.Raw, new Dictionary<string, string>
+                {
+                    ["path"] = path,
+                    ["folder"] = folder,
+                    ["mboxIndex"] = message.Index.ToString(CultureInfo.InvariantCulture)
+                }));
+        }
     }
 
-    private static SourcePage ReadZip(string fileName, byte[] content, ArchivePosition position, int pageSize, CancellationToken cancellationToken)
+    private static IEnumerable<ArchiveRecord> ReadZip(string fileName, Stream archive, ArchiveImportOptions limits, CancellationToken cancellationToken)
     {
         ZipArchive zip;
         try
         {
-            zip = new ZipArchive(new MemoryStream(content, writable: false), ZipArchiveMode.Read);
+            zip = new ZipArchive(archive, ZipArchiveMode.Read, leaveOpen: true);
         }
         catch (InvalidDataException ex)
         {
@@ -127,6 +140,16 @@ public static class EmailArchiveParser
 
         using (zip)
         {
+            var budget = new InflationBudget(limits, Path.GetFileName(fileName));
+            try
+            {
+                budget.CheckEntryCount(zip.Entries.Count);
+            }
+            catch (ArchiveLimitException ex)
+            {
+                throw new InvalidSourceException(ex.Message, ex);
+            }
+
             // Entry order in a zip depends on the tool that wrote it; sorting by path makes positions deterministic.
             var entries = zip.Entries
                 .Select(e => (Path: NormalizePath(e.FullName), Entry: e))
@@ -134,61 +157,102 @@ public static class EmailArchiveParser
                 .OrderBy(e => e.Path, StringComparer.Ordinal)
                 .ToList();
 
-            var total = position.Total ?? CountZipMessages(entries, cancellationToken);
-            if (total == 0)
+            var records = 0;
+            foreach (var (path, entry) in entries)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                foreach (var record in ReadEntry(path, entry, budget, cancellationToken))
+                {
+                    records++;
+                    yield return record;
+                }
+            }
+
+            if (records == 0)
             {
                 throw new InvalidSourceException(
                     $"'{fileName}' holds no e-mail: expected .eml files, maildir folders (cur/, new/, or numbered files) or mbox files.");
             }
+        }
+    }
 
-            var items = new List<SourceItem>();
-            var failures = new List<SourceItemFailure>();
-            var (index, offset, mboxIndex) = (position.Entry, position.Offset, position.Index);
-            string? stage = null;
+    /// <summary>
+    /// The records of one zip entry: one message, the messages of an mbox, or none for a file that is not mail. An
+    /// entry over its limits ends as a failure (after the records it gave before), an archive over its total throws.
+    /// </summary>
+    private static IEnumerable<ArchiveRecord> ReadEntry(string path, ZipArchiveEntry entry, InflationBudget budget, CancellationToken cancellationToken)
+    {
+        var name = path[(path.LastIndexOf('/') + 1)..];
+        var extension = Path.GetExtension(name);
+        var isMboxName = extension.Equals(".mbox", StringComparison.OrdinalIgnoreCase) || extension.Equals(".mbx", StringComparison.OrdinalIgnoreCase);
+        var parent = path.Split('/') is { Length: > 1 } segments ? segments[^2] : "";
+        var isMessageName = extension.Equals(".eml", StringComparison.OrdinalIgnoreCase) || parent is "cur" or "new";
+        var limit = isMessageName ? MaxMessageBytes : MaxMboxEntryBytes;
+        if (entry.Length > limit)
+        {
+            yield return ArchiveRecord.Failed(path, TooLarge(path, entry.Length, limit));
+            yield break;
+        }
 
-            while (index < entries.Count && items.Count + failures.Count < pageSize)
+        Stream? stream = null;
+        IEnumerator<ArchiveRecord>? records = null;
+        string? error = null;
+        try
+        {
+            stream = budget.Open(entry.Open(), path, entry.CompressedLength, limit);
+            var head = new byte[HeadBytes];
+            var headLength = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            var start = head.AsSpan(0, headLength);
+            var kind = isMboxName ? EntryKind.Mbox
+                : isMessageName ? EntryKind.Message
+                // Extensionless: an mbox (Thunderbird keeps folders as extensionless mbox files), a maildir message,
+                // or something else that happens to sit in the archive (a README, dovecot index files) and is not mail.
+                : SkipBom(start).StartsWith(FromMarker) ? EntryKind.Mbox
+                : LooksLikeMessage(start) ? EntryKind.Message
+                : EntryKind.Skip;
+            var bom = kind == EntryKind.Mbox ? BomLength(start) : 0;
+            var whole = new PrefixedStream(head.AsMemory(bom, headLength - bom), stream, leaveOpen: true);
+            var entryRecords = kind switch
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var (path, entry) = entries[index];
-                stage ??= $"reading {FolderOf(path)}";
-                var entryKind = ClassifyEntry(path, entry, out var data, out var readError);
-                if (readError is not null)
-                {
-                    failures.Add(new SourceItemFailure(path, readError));
-                }
-                else if (entryKind == EntryKind.Message)
-                {
-                    var (item, failure) = MailItemFactory.FromRaw(path, StripEnvelope(data!), new Dictionary<string, string>
-                    {
-                        ["path"] = path,
-                        ["folder"] = FolderOf(path)
-                    });
-                    if (item is not null)
-                    {
-                        items.Add(item);
-                    }
+                EntryKind.Message => ReadMessage(path, whole, limit),
+                EntryKind.Mbox => ReadMbox(whole, $"{path}/", path, FolderOf(path), cancellationToken),
+                _ => []
+            };
+            records = entryRecords.GetEnumerator();
+        }
+        catch (Exception ex) when (Unreadable(ex, budget))
+        {
+            error = Reason(path, ex);
+        }
 
-                    if (failure is not null)
-                    {
-                        failures.Add(failure);
-                    }
-                }
-                else if (entryKind == EntryKind.Mbox)
+        using (stream)
+        using (records)
+        {
+            while (records is not null && error is null)
+            {
+                ArchiveRecord next;
+                try
                 {
-                    var room = pageSize - items.Count - failures.Count;
-                    var chunk = ReadMbox(data!, offset, mboxIndex, room, $"{path}/", path, FolderOf(path), items, failures, cancellationToken);
-                    if (!chunk.Done)
+                    if (!records.MoveNext())
                     {
-                        (offset, mboxIndex) = (chunk.NextOffset, chunk.NextIndex);
                         break;
                     }
+
+                    next = records.Current;
+                }
+                catch (Exception ex) when (Unreadable(ex, budget))
+                {
+                    error = Reason(path, ex);
+                    break;
                 }
 
-                (index, offset, mboxIndex) = (index + 1, 0, 0);
+                yield return next;
             }
+        }
 
-            var next = index < entries.Count ? Serialize(new ArchivePosition(index, offset, mboxIndex, total)) : null;
-            return new SourcePage(items, failures, next, total, Stage: stage ?? "reading archive");
+        if (error is not null)
+        {
+            yield return ArchiveRecord.Failed(path, error);
         }
     }
 
@@ -198,6 +262,41 @@ public static class EmailArchiveParser
         Message,
         Mbox
     }
+
+    private static IEnumerable<ArchiveRecord> ReadMessage(string path, Stream stream, long limit)
+    {
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        if (buffer.Length > limit)
+        {
+            yield return ArchiveRecord.Failed(path, TooLarge(path, buffer.Length, limit));
+            yield break;
+        }
+
+        yield return ArchiveRecord.From(MailItemFactory.FromRaw(path, StripEnvelope(buffer.ToArray()), new Dictionary<string, string>
+        {
+            ["path"] = path,
+            ["folder"] = FolderOf(path)
+        }));
+    }
+
+    /// <summary>
+    /// A damaged entry or one over its own limits fails alone; the archive over its total is not caught here, so the
+    /// import fails with the reason (<see cref="StagedImport"/>).
+    /// </summary>
+    private static bool Unreadable(Exception ex, InflationBudget budget) =>
+        ex switch
+        {
+            ArchiveLimitException => !budget.ArchiveTotalExceeded,
+            InvalidDataException or IOException or NotSupportedException => true,
+            _ => false
+        };
+
+    private static string Reason(string path, Exception ex) =>
+        ex is ArchiveLimitException ? ex.Message : $"{path} could not be decompressed: {ex.Message}";
+
+    private static string TooLarge(string path, long bytes, long limit) => string.Create(CultureInfo.InvariantCulture,
+        $"{path} is {bytes / (1024 * 1024)} MB uncompressed, above the {limit / (1024 * 1024)} MB limit.");
 
     /// <summary>
     /// Entries that may hold mail: .eml and .mbox files, anything inside a maildir's cur/ or new/, and files
@@ -229,183 +328,6 @@ public static class EmailArchiveParser
             || extension.Equals(".eml", StringComparison.OrdinalIgnoreCase)
             || extension.Equals(".mbox", StringComparison.OrdinalIgnoreCase)
             || extension.Equals(".mbx", StringComparison.OrdinalIgnoreCase);
-    }
-
-    /// <summary>What an entry holds, decided from its path and first bytes; the entry's bytes come back with it.</summary>
-    private static EntryKind ClassifyEntry(string path, ZipArchiveEntry entry, out byte[]? data, out string? error)
-    {
-        data = null;
-        error = null;
-        var name = path[(path.LastIndexOf('/') + 1)..];
-        var extension = Path.GetExtension(name);
-        var isMboxName = extension.Equals(".mbox", StringComparison.OrdinalIgnoreCase) || extension.Equals(".mbx", StringComparison.OrdinalIgnoreCase);
-        var limit = isMboxName || extension.Length == 0 ? MaxMboxEntryBytes : MaxMessageBytes;
-        if (entry.Length > limit)
-        {
-            error = $"{path} is {entry.Length / (1024 * 1024)} MB uncompressed, above the {limit / (1024 * 1024)} MB limit.";
-            return EntryKind.Skip;
-        }
-
-        try
-        {
-            data = new byte[entry.Length];
-            using var stream = entry.Open();
-            stream.ReadExactly(data);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or IOException or NotSupportedException)
-        {
-            data = null;
-            error = $"{path} could not be decompressed: {ex.Message}";
-            return EntryKind.Skip;
-        }
-
-        var parent = path.Split('/') is { Length: > 1 } segments ? segments[^2] : "";
-        if (isMboxName)
-        {
-            return EntryKind.Mbox;
-        }
-
-        if (extension.Equals(".eml", StringComparison.OrdinalIgnoreCase) || parent is "cur" or "new")
-        {
-            return EntryKind.Message;
-        }
-
-        // Extensionless: an mbox (Thunderbird keeps folders as extensionless mbox files), a maildir message, or
-        // something else that happens to sit in the archive (a README, dovecot index files) and is not mail.
-        var head = SkipBom(data);
-        return head.StartsWith(FromMarker) ? EntryKind.Mbox : LooksLikeMessage(head) ? EntryKind.Message : EntryKind.Skip;
-    }
-
-    private static long CountZipMessages(List<(string Path, ZipArchiveEntry Entry)> entries, CancellationToken cancellationToken)
-    {
-        long total = 0;
-        foreach (var (path, entry) in entries)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var kind = ClassifyEntry(path, entry, out var data, out var error);
-            total += error is not null ? 1 : kind switch
-            {
-                EntryKind.Message => 1,
-                EntryKind.Mbox => CountMboxMessages(data!),
-                _ => 0
-            };
-        }
-
-        return total;
-    }
-
-    private readonly record struct MboxChunk(bool Done, long NextOffset, int NextIndex);
-
-    /// <summary>
-    /// Reads up to <paramref name="max"/> messages of an mbox starting at the byte offset of a "From " line. The
-    /// next position is the offset of the following message's "From " line, so resuming never re-parses the
-    /// messages before it.
-    /// </summary>
-    private static MboxChunk ReadMbox(
-        byte[] data, long offset, int index, int max, string idPrefix, string path, string folder,
-        List<SourceItem> items, List<SourceItemFailure> failures, CancellationToken cancellationToken)
-    {
-        using var stream = new MemoryStream(data, writable: false);
-        stream.Position = offset;
-        var parser = new MimeParser(stream, MimeFormat.Mbox);
-        long begin = -1, end = -1;
-        parser.MimeMessageEnd += (_, args) =>
-        {
-            if (args.Parent is null)
-            {
-                (begin, end) = (args.BeginOffset, args.EndOffset);
-            }
-        };
-
-        for (var read = 0; read < max; read++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (parser.IsEndOfStream)
-            {
-                return new MboxChunk(true, 0, index);
-            }
-
-            var id = $"{idPrefix}mbox:{index}";
-            try
-            {
-                parser.ParseMessage(cancellationToken);
-            }
-            catch (FormatException ex)
-            {
-                // Without the next "From " line nothing after this point can be located.
-                failures.Add(new SourceItemFailure(id, $"The mbox cannot be read from message {index} on: {ex.Message}"));
-                return new MboxChunk(true, 0, index);
-            }
-
-            if (begin < 0 || end < begin)
-            {
-                failures.Add(new SourceItemFailure(id, "The mbox parser reported no message boundaries."));
-                return new MboxChunk(true, 0, index);
-            }
-
-            var raw = data.AsSpan((int)begin, (int)(end - begin)).ToArray();
-            var (item, failure) = MailItemFactory.FromRaw(id, raw, new Dictionary<string, string>
-            {
-                ["path"] = path,
-                ["folder"] = folder,
-                ["mboxIndex"] = index.ToString(System.Globalization.CultureInfo.InvariantCulture)
-            });
-            if (item is not null)
-            {
-                items.Add(item);
-            }
-
-            if (failure is not null)
-            {
-                failures.Add(failure);
-            }
-
-            index++;
-        }
-
-        if (parser.IsEndOfStream)
-        {
-            return new MboxChunk(true, 0, index);
-        }
-
-        // The page is full: parse one more message only to learn where its "From " line starts.
-        try
-        {
-            parser.ParseMessage(cancellationToken);
-            return new MboxChunk(false, parser.MboxMarkerOffset, index);
-        }
-        catch (FormatException ex)
-        {
-            failures.Add(new SourceItemFailure($"{idPrefix}mbox:{index}", $"The mbox cannot be read from message {index} on: {ex.Message}"));
-            return new MboxChunk(true, 0, index);
-        }
-    }
-
-    /// <summary>Messages in an mbox: lines starting with "From ", the same boundaries MimeKit's mbox parser uses.</summary>
-    private static long CountMboxMessages(byte[] data)
-    {
-        long count = 0;
-        var span = SkipBom(data);
-        if (span.StartsWith(FromMarker))
-        {
-            count++;
-        }
-
-        var at = 0;
-        while (true)
-        {
-            var newline = span[at..].IndexOf((byte)'\n');
-            if (newline < 0)
-            {
-                return count;
-            }
-
-            at += newline + 1;
-            if (span[at..].StartsWith(FromMarker))
-            {
-                count++;
-            }
-        }
     }
 
     /// <summary>True when the first line is a header field ("Name: value") and the start is text, not binary.</summary>
@@ -441,6 +363,15 @@ public static class EmailArchiveParser
         }
 
         return true;
+    }
+
+    private static int BomLength(ReadOnlySpan<byte> content) => content.StartsWith(Utf8Bom) ? Utf8Bom.Length : 0;
+
+    /// <summary>The stream positioned after a UTF-8 byte order mark, so the first "From " line is seen as one.</summary>
+    private static Stream SkipBom(Stream stream, ReadOnlySpan<byte> head)
+    {
+        stream.Position = BomLength(head);
+        return stream;
     }
 
     /// <summary>Drops a leading mbox envelope line ("From sender date") that some tools keep in .eml and maildir files.</summary>
@@ -483,31 +414,4 @@ public static class EmailArchiveParser
 
     private static bool HasExtension(string fileName, string extension) =>
         Path.GetExtension(fileName).Equals(extension, StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>Entry index in the sorted zip listing, byte offset and message index inside an mbox, and the total once counted.</summary>
-    private sealed record ArchivePosition(int Entry, long Offset, int Index, long? Total);
-
-    private static ArchivePosition ParseCursor(string? cursor)
-    {
-        if (cursor is null)
-        {
-            return new ArchivePosition(0, 0, 0, null);
-        }
-
-        try
-        {
-            var position = JsonSerializer.Deserialize<ArchivePosition>(cursor, CursorJson);
-            if (position is { Entry: >= 0, Offset: >= 0, Index: >= 0 })
-            {
-                return position;
-            }
-        }
-        catch (JsonException)
-        {
-        }
-
-        throw new InvalidSourceException($"The import cursor is not one this importer wrote: {cursor}");
-    }
-
-    private static string Serialize(ArchivePosition position) => JsonSerializer.Serialize(position, CursorJson);
 }

@@ -1,20 +1,24 @@
+using Microsoft.Extensions.Options;
+using SecondBrain.Core.Storage;
 using SecondBrain.Core.Sync;
 
 namespace SecondBrain.Core.Integrations.Email;
 
 /// <summary>
-/// Imports an uploaded e-mail archive (.eml, mbox, or a zip of .eml files, maildirs and mbox files). The upload is
-/// re-read from the store on every page, so the reader holds nothing between pages and any worker can resume.
+/// Imports an uploaded e-mail archive (.eml, mbox, or a zip of .eml files, maildirs and mbox files). The archive is
+/// read once per run, into the run's staged records (<see cref="StagedImport"/>); pages are read from there, so the
+/// reader holds nothing between pages and any worker can resume.
 /// </summary>
-public sealed class EmailArchiveReader(IUploadStore uploads) : ISourceReader
+public sealed class EmailArchiveReader(StagedImport staged, IOptions<ArchiveImportOptions> options) : ISourceReader
 {
     public string Source => Sources.EmailArchive;
 
-    public async Task<SourcePage> ReadPageAsync(SourceReadContext context, string? cursor, CancellationToken cancellationToken)
-    {
-        var uploadId = context.UploadId ?? throw new InvalidSourceException("The import run names no uploaded archive.");
-        var upload = await uploads.OpenAsync(uploadId, cancellationToken)
-            ?? throw new InvalidSourceException("The uploaded archive is no longer stored; upload it again.");
-        return EmailArchiveParser.ReadPage(upload.FileName, upload.Content, cursor, EmailArchiveParser.DefaultPageSize, cancellationToken);
-    }
+    public Task<SourcePage> ReadPageAsync(SourceReadContext context, string? cursor, CancellationToken cancellationToken) =>
+        staged.ReadPageAsync(context, cursor,
+            (fileName, archive, ct) => EmailArchiveParser.Read(fileName, archive, options.Value, ct),
+            failuresFillPages: true,
+            items => items.Count > 0 && items[0].Metadata.TryGetValue("folder", out var folder) && folder.Length > 0
+                ? $"reading {folder}"
+                : items.Count > 0 && items[0].Metadata.TryGetValue("path", out var path) ? $"reading {path}" : "reading archive",
+            cancellationToken);
 }

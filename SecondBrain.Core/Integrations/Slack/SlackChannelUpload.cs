@@ -11,39 +11,30 @@ namespace SecondBrain.Core.Integrations.Slack;
 /// </summary>
 public static class SlackChannelUpload
 {
-    // A chat log this large is not one channel's export; it is then indexed as plain JSON.
-    private const int MaxBytes = 64 * 1024 * 1024;
+    /// <summary>
+    /// Larger than this, a JSON file is indexed as plain JSON: the Api folds a chat log in memory, and one channel's
+    /// export this large is unusual (the workspace-export importer, in the Worker, takes any size).
+    /// </summary>
+    public const long MaxBytes = 8L * 1024 * 1024;
 
-    /// <summary>The file's threads, or null when it is not a Slack-style message array.</summary>
-    public static IReadOnlyList<SourceItem>? TryRead(string fileName, byte[] content)
+    private static readonly JsonSerializerOptions Json = new() { AllowTrailingCommas = true, MaxDepth = 64 };
+
+    /// <summary>The file's threads, or null when it is not a Slack-style message array. Reads the stream element by element.</summary>
+    public static async Task<IReadOnlyList<SourceItem>?> TryReadAsync(string fileName, Stream content, long length, CancellationToken cancellationToken)
     {
-        if (content.Length is 0 or > MaxBytes || !fileName.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        if (length is 0 or > MaxBytes || !fileName.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }
 
-        JsonDocument document;
+        var messages = new List<SlackMessage>();
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        var count = 0;
         try
         {
-            document = JsonDocument.Parse(content, new JsonDocumentOptions { AllowTrailingCommas = true, MaxDepth = 64 });
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Array || root.GetArrayLength() == 0)
+            await foreach (var element in JsonSerializer.DeserializeAsyncEnumerable<JsonElement>(content, Json, cancellationToken))
             {
-                return null;
-            }
-
-            var messages = new List<SlackMessage>();
-            var names = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var element in root.EnumerateArray())
-            {
+                count++;
                 // Every element must look like a message: a timestamp and text (system messages included).
                 if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("text", out _)
                     || SlackMessage.FromJson(element) is not { } message)
@@ -61,17 +52,27 @@ public static class SlackChannelUpload
                     messages.Add(message);
                 }
             }
-
-            var channel = Path.GetFileNameWithoutExtension(fileName);
-            var channelId = "upload:" + channel;
-            var parents = messages.Where(m => !m.IsReply || messages.All(p => p.Ts != m.ThreadTs)).ToList();
-            var replies = messages.Where(m => m.IsReply).ToLookup(m => m.ThreadTs!, StringComparer.Ordinal);
-            return parents
-                .OrderBy(p => p.Ts, SlackTimestamps.Comparer)
-                .Select(parent => SlackThreads.ToItem(channelId, channel, parent, parent.IsReply ? [] : replies[parent.Ts],
-                    id => names.GetValueOrDefault(id)))
-                .ToList();
         }
+        catch (JsonException)
+        {
+            return null; // not a JSON array (or not JSON at all): an ordinary file
+        }
+
+        if (count == 0)
+        {
+            return null;
+        }
+
+        var channel = Path.GetFileNameWithoutExtension(fileName);
+        var channelId = "upload:" + channel;
+        var parentIds = messages.Where(m => !m.IsReply).Select(m => m.Ts).ToHashSet(StringComparer.Ordinal);
+        var parents = messages.Where(m => !m.IsReply || !parentIds.Contains(m.ThreadTs!)).ToList();
+        var replies = messages.Where(m => m.IsReply).ToLookup(m => m.ThreadTs!, StringComparer.Ordinal);
+        return parents
+            .OrderBy(p => p.Ts, SlackTimestamps.Comparer)
+            .Select(parent => SlackThreads.ToItem(channelId, channel, parent, parent.IsReply ? [] : replies[parent.Ts],
+                id => names.GetValueOrDefault(id)))
+            .ToList();
     }
 
     private static string? RealName(JsonElement message) =>

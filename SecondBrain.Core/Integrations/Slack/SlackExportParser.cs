@@ -1,35 +1,47 @@
 using System.IO.Compression;
 using System.Text.Json;
+using SecondBrain.Core.Storage;
 using SecondBrain.Core.Sync;
 
 namespace SecondBrain.Core.Integrations.Slack;
 
-/// <summary>What a Slack export holds, in a deterministic order (conversation as listed, then message time).</summary>
-/// <param name="MessageCount">Every message in the day files, system messages included.</param>
-public sealed record SlackExportContent(
-    IReadOnlyList<SourceItem> Items,
-    IReadOnlyList<SourceItemFailure> Failures,
-    int ChannelCount,
-    int MessageCount);
+/// <summary>Counts a Slack export's reading leaves behind (for tests and logs): conversations and messages seen.</summary>
+public sealed class SlackExportStats
+{
+    public int ChannelCount { get; set; }
+
+    /// <summary>Every message in the day files, system messages included.</summary>
+    public int MessageCount { get; set; }
+}
 
 /// <summary>
 /// Parses the zip Slack's workspace export delivers: users.json, channels.json (and groups.json, mpims.json, dms.json
 /// when the export has them), and a folder per conversation with one JSON array of messages per day. Replies are
-/// separate messages there (thread_ts != ts) and are folded into their parent's item, as the API reader does.
+/// separate messages there (thread_ts != ts) and are folded into their parent's item, as the API reader does. The
+/// result is a stream of records in a deterministic order (conversation as listed, then message time), one
+/// conversation in memory at a time, what an import stages once per run (<see cref="StagedImport"/>); every file
+/// is read through the archive's <see cref="InflationBudget"/>, so a zip bomb fails the run with the reason.
 /// </summary>
 public static class SlackExportParser
 {
     // A day file this large is not a chat log; refusing it keeps a crafted zip from exhausting memory.
     private const long MaxDayFileBytes = 64L * 1024 * 1024;
 
+    // A conversation's messages are held together to fold threads across days; beyond this it is not imported.
+    private const long MaxConversationBytes = 128L * 1024 * 1024;
+
     private static readonly string[] ConversationFiles = ["channels.json", "groups.json", "mpims.json", "dms.json"];
 
-    public static SlackExportContent Parse(byte[] zip)
+    /// <summary>
+    /// The export's records: file failures first (user and conversation lists), then per conversation its day-file
+    /// failures and its threads. <paramref name="zip"/> must be seekable.
+    /// </summary>
+    public static IEnumerable<ArchiveRecord> Read(Stream zip, ArchiveImportOptions limits, CancellationToken cancellationToken, SlackExportStats? stats = null)
     {
         ZipArchive archive;
         try
         {
-            archive = new ZipArchive(new MemoryStream(zip, writable: false), ZipArchiveMode.Read);
+            archive = new ZipArchive(zip, ZipArchiveMode.Read, leaveOpen: true);
         }
         catch (InvalidDataException ex)
         {
@@ -38,11 +50,24 @@ public static class SlackExportParser
 
         using (archive)
         {
-            return Parse(archive);
+            var budget = new InflationBudget(limits, "The Slack export");
+            try
+            {
+                budget.CheckEntryCount(archive.Entries.Count);
+            }
+            catch (ArchiveLimitException ex)
+            {
+                throw new InvalidSourceException(ex.Message, ex);
+            }
+
+            foreach (var record in Read(archive, budget, stats ?? new SlackExportStats(), cancellationToken))
+            {
+                yield return record;
+            }
         }
     }
 
-    private static SlackExportContent Parse(ZipArchive archive)
+    private static IEnumerable<ArchiveRecord> Read(ZipArchive archive, InflationBudget budget, SlackExportStats stats, CancellationToken cancellationToken)
     {
         var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
         foreach (var entry in archive.Entries)
@@ -59,22 +84,33 @@ public static class SlackExportParser
             ?? throw new InvalidSourceException("The zip has no channels.json, so it is not a Slack workspace export.");
 
         var failures = new List<SourceItemFailure>();
-        var users = ReadUsers(entries, root, failures);
-        var conversations = ReadConversations(entries, root, failures);
-
-        var items = new List<SourceItem>();
-        var messageCount = 0;
-        foreach (var conversation in conversations)
+        var users = ReadUsers(entries, root, failures, budget);
+        var conversations = ReadConversations(entries, root, failures, budget);
+        stats.ChannelCount = conversations.Count;
+        foreach (var failure in failures)
         {
-            var messages = ReadDayFiles(entries, root, conversation, failures);
-            messageCount += messages.Count;
-            items.AddRange(Threads(conversation, messages, users));
+            yield return new ArchiveRecord(null, failure);
         }
 
-        return new SlackExportContent(items, failures, conversations.Count, messageCount);
+        foreach (var conversation in conversations)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            failures.Clear();
+            var messages = ReadDayFiles(entries, root, conversation, failures, budget, cancellationToken);
+            stats.MessageCount += messages.Count;
+            foreach (var failure in failures)
+            {
+                yield return new ArchiveRecord(null, failure);
+            }
+
+            foreach (var item in Threads(conversation, messages, users))
+            {
+                yield return ArchiveRecord.Of(item);
+            }
+        }
     }
 
-    private static Dictionary<string, string> ReadUsers(Dictionary<string, ZipArchiveEntry> entries, string root, List<SourceItemFailure> failures)
+    private static Dictionary<string, string> ReadUsers(Dictionary<string, ZipArchiveEntry> entries, string root, List<SourceItemFailure> failures, InflationBudget budget)
     {
         var users = new Dictionary<string, string>(StringComparer.Ordinal);
         if (!entries.TryGetValue(root + "users.json", out var entry))
@@ -84,7 +120,7 @@ public static class SlackExportParser
 
         try
         {
-            using var document = Load(entry);
+            using var document = Load(entry, budget);
             foreach (var user in ArrayOf(document.RootElement))
             {
                 if (SlackUsers.IdOf(user) is { } id && SlackUsers.NameOf(user) is { } name)
@@ -93,7 +129,7 @@ public static class SlackExportParser
                 }
             }
         }
-        catch (Exception ex) when (ex is JsonException or InvalidDataException)
+        catch (Exception ex) when (IsUnreadable(ex, budget))
         {
             // Without names the messages are still worth importing; authors fall back to user ids.
             failures.Add(new SourceItemFailure("users.json", $"Unreadable user list: {ex.Message}"));
@@ -102,7 +138,7 @@ public static class SlackExportParser
         return users;
     }
 
-    private static List<Conversation> ReadConversations(Dictionary<string, ZipArchiveEntry> entries, string root, List<SourceItemFailure> failures)
+    private static List<Conversation> ReadConversations(Dictionary<string, ZipArchiveEntry> entries, string root, List<SourceItemFailure> failures, InflationBudget budget)
     {
         var conversations = new List<Conversation>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -115,7 +151,7 @@ public static class SlackExportParser
 
             try
             {
-                using var document = Load(entry);
+                using var document = Load(entry, budget);
                 foreach (var conversation in ArrayOf(document.RootElement))
                 {
                     if (conversation.ValueKind != JsonValueKind.Object
@@ -130,7 +166,7 @@ public static class SlackExportParser
                     conversations.Add(new Conversation(id, name, name));
                 }
             }
-            catch (Exception ex) when (ex is JsonException or InvalidDataException)
+            catch (Exception ex) when (IsUnreadable(ex, budget))
             {
                 if (file == "channels.json")
                 {
@@ -145,7 +181,8 @@ public static class SlackExportParser
     }
 
     private static List<SlackMessage> ReadDayFiles(
-        Dictionary<string, ZipArchiveEntry> entries, string root, Conversation conversation, List<SourceItemFailure> failures)
+        Dictionary<string, ZipArchiveEntry> entries, string root, Conversation conversation, List<SourceItemFailure> failures,
+        InflationBudget budget, CancellationToken cancellationToken)
     {
         var folder = root + conversation.Folder + "/";
         var dayFiles = entries
@@ -155,8 +192,17 @@ public static class SlackExportParser
             .OrderBy(entry => entry.Key, StringComparer.Ordinal);
 
         var messages = new List<SlackMessage>();
+        var startedAt = budget.Inflated;
         foreach (var (path, entry) in dayFiles)
         {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (budget.Inflated - startedAt > MaxConversationBytes)
+            {
+                failures.Add(new SourceItemFailure(conversation.Folder,
+                    $"#{conversation.Name} has more than {MaxConversationBytes / (1024 * 1024)} MB of messages, the limit per conversation; it was not imported."));
+                return [];
+            }
+
             var failureId = $"{conversation.Folder}/{path[folder.Length..]}";
             if (entry.Length > MaxDayFileBytes)
             {
@@ -166,7 +212,7 @@ public static class SlackExportParser
 
             try
             {
-                using var document = Load(entry);
+                using var document = Load(entry, budget);
                 if (document.RootElement.ValueKind != JsonValueKind.Array)
                 {
                     failures.Add(new SourceItemFailure(failureId, "The day file is not a JSON array of messages."));
@@ -181,7 +227,7 @@ public static class SlackExportParser
                     }
                 }
             }
-            catch (Exception ex) when (ex is JsonException or InvalidDataException)
+            catch (Exception ex) when (IsUnreadable(ex, budget))
             {
                 failures.Add(new SourceItemFailure(failureId, $"Unreadable day file: {ex.Message}"));
             }
@@ -213,11 +259,22 @@ public static class SlackExportParser
         }
     }
 
-    private static JsonDocument Load(ZipArchiveEntry entry)
+    private static JsonDocument Load(ZipArchiveEntry entry, InflationBudget budget)
     {
-        using var stream = entry.Open();
+        using var stream = budget.Open(entry.Open(), entry.FullName, entry.CompressedLength, MaxDayFileBytes);
         return JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true });
     }
+
+    /// <summary>
+    /// A file that is damaged, not JSON, or over its own size or ratio limit becomes a failure; the archive over its
+    /// total is not caught, so the import fails with the reason.
+    /// </summary>
+    private static bool IsUnreadable(Exception ex, InflationBudget budget) => ex switch
+    {
+        ArchiveLimitException => !budget.ArchiveTotalExceeded,
+        JsonException or InvalidDataException or IOException => true,
+        _ => false
+    };
 
     private static IEnumerable<JsonElement> ArrayOf(JsonElement element) =>
         element.ValueKind == JsonValueKind.Array

@@ -109,10 +109,10 @@ public static class SlackThreads
 /// <summary>Slack's message markup (&lt;@U123&gt;, &lt;url|label&gt;, &amp;amp;) rendered as plain text.</summary>
 public static partial class SlackText
 {
-    [GeneratedRegex("<([^<>\n]+)>")]
+    [GeneratedRegex("<([^<>\n]+)>", RegexOptions.NonBacktracking)]
     private static partial Regex Markup();
 
-    [GeneratedRegex("<@([UW][A-Z0-9]+)(?:\\|[^<>]*)?>")]
+    [GeneratedRegex("<@([UW][A-Z0-9]+)(?:\\|[^<>]*)?>", RegexOptions.NonBacktracking)]
     private static partial Regex Mention();
 
     public static IEnumerable<string> MentionedUserIds(string text) =>

@@ -161,7 +161,7 @@ public sealed partial class AnalysisQueries(SecondBrainDbContext db, KnowledgeAn
                   AND strpos(regexp_replace(lower(cq.text), '\s+', ' ', 'g'), lower(s.sentence)) > 0)
             """, ct);
         command.Parameters.AddWithValue("documents", sentences.Select(s => s.DocumentId).ToArray());
-        command.Parameters.AddWithValue("sentences", sentences.Select(s => Regex.Replace(s.Sentence, @"\s+", " ")).ToArray());
+        command.Parameters.AddWithValue("sentences", sentences.Select(s => Regex.Replace(s.Sentence, @"\s+", " ", RegexOptions.NonBacktracking)).ToArray());
         command.Parameters.Add(new NpgsqlParameter<string?[]>("threads", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = sentences.Select(s => s.ThreadKey).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<DateTime[]>("times", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
         {
@@ -320,8 +320,8 @@ public sealed partial class AnalysisQueries(SecondBrainDbContext db, KnowledgeAn
 
     internal static string TopicKey(string text)
     {
-        var key = Regex.Replace(text.Trim().ToLowerInvariant(), @"\s+", " ");
-        key = Regex.Replace(key, @"^(the|a|an|our|their|this|that)\s+", "");
+        var key = Regex.Replace(text.Trim().ToLowerInvariant(), @"\s+", " ", RegexOptions.NonBacktracking);
+        key = Regex.Replace(key, @"^(the|a|an|our|their|this|that)\s+", "", RegexOptions.NonBacktracking);
         return key.TrimEnd('.', ',', ';', ':');
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using SecondBrain.Core.Common;
 using SecondBrain.Core.Knowledge.Extraction;
 
 namespace SecondBrain.Core.Knowledge.Analysis;
@@ -50,13 +51,13 @@ public static partial class GapRules
 
     /// <summary>A statement of what will be done ("we will", "is going to", "plan to"): a commitment, which needs a when.</summary>
     public static bool IsCommitment(string sentence) =>
-        !IsQuestion(sentence) && !IsHeaderLine(sentence) && Commitment().IsMatch(sentence);
+        !IsQuestion(sentence) && !IsHeaderLine(sentence) && SafeRegex.IsMatch(Commitment(), sentence);
 
     /// <summary>
     /// The team commits ("We will ...", "We are going to ...", "Our team plans to ..."), possibly after a Slack
     /// speaker ("Raj Aggarwal: We will ..."): a commitment of the team whatever the extractor made of the sentence.
     /// </summary>
-    public static bool IsTeamCommitment(string sentence) => !IsQuestion(sentence) && TeamCommitment().IsMatch(sentence);
+    public static bool IsTeamCommitment(string sentence) => !IsQuestion(sentence) && SafeRegex.IsMatch(TeamCommitment(), sentence);
 
     public static bool IsQuestion(string sentence) => sentence.TrimEnd().EndsWith('?');
 
@@ -256,27 +257,27 @@ public static partial class GapRules
         return isArticle ? char.ToLowerInvariant(phrase[0]) + phrase[1..] : phrase;
     }
 
-    [GeneratedRegex(@"\s+")]
+    [GeneratedRegex(@"\s+", RegexOptions.NonBacktracking)]
     private static partial Regex Whitespace();
 
-    [GeneratedRegex(@"[\p{L}\p{N}][\p{L}\p{N}'’\-.]*")]
+    [GeneratedRegex(@"[\p{L}\p{N}][\p{L}\p{N}'’\-.]*", RegexOptions.NonBacktracking)]
     private static partial Regex Word();
 
-    [GeneratedRegex(@"^\s*(from|to|cc|bcc|sent|date|subject)\s*:", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\s*(from|to|cc|bcc|sent|date|subject)\s*:", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex HeaderLine();
 
     [GeneratedRegex(@"^\s*(?:[\p{Lu}][\p{L}'.-]*\s?){0,4}:?\s*(we|we'll|the team|our team)\s+(will|shall|are going to|plan to|plans to|intend to|aim to|'ll)\b(?!\s+not\b)",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: SafeRegex.TimeoutMilliseconds)]
     private static partial Regex TeamCommitment();
 
     // "Tom Becker: ..." at the start of a sentence; at most four words so "Note that X: Y" stays.
-    [GeneratedRegex(@"^(?:[\p{Lu}][\p{L}'.-]*\s?){1,4}:\s+")]
+    [GeneratedRegex(@"^(?:[\p{Lu}][\p{L}'.-]*\s?){1,4}:\s+", RegexOptions.NonBacktracking)]
     private static partial Regex Speaker();
 
-    [GeneratedRegex(@"^([^:\n]{2,60}): ", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^([^:\n]{2,60}): ", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex SpeakerLine();
 
-    [GeneratedRegex(@"^\s*(.*?)\s*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$")]
+    [GeneratedRegex(@"^\s*(.*?)\s*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$", RegexOptions.NonBacktracking)]
     private static partial Regex AuthorAddress();
 
     [GeneratedRegex(
@@ -290,36 +291,36 @@ public static partial class GapRules
         + @"|\b(on|by|until|before|next|this)\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b"
         + @"|\b(in|by|this|next)\s+(the\s+)?(spring|summer|autumn|fall|winter)\b"
         + @"|\b\d{1,2}:\d{2}\b|\b(eod|eow|eom)\b",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex TimeExpression();
 
     [GeneratedRegex(
         @"\b(will|shall)\s+(?!not\b)\w+|\w'll\s+\w+|\b(am|is|are)\s+going\s+to\b|\b(plans?|planned|planning|intends?|intended|aims?|aiming|commits?|committed)\s+to\b|\b(are|is)\s+to\s+\w+",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: SafeRegex.TimeoutMilliseconds)]
     private static partial Regex Commitment();
 
     [GeneratedRegex(
         @"\b(credentials?|passwords?|passphrases?|secrets?|api[ -]?keys?|private\s+keys?|ssh\s+keys?|access\s+keys?|recovery\s+codes?|break[- ]glass|vault|keychain|2fa|mfa)\b",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Secrets();
 
     // "To rotate the secret, create ..." / "In order to restore X, run ...": an instruction for an operation.
-    [GeneratedRegex(@"^\s*(to|in\s+order\s+to)\s+[a-z]+\b[^,.;]{3,120},\s*(please\s+)?[a-z]+\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\s*(to|in\s+order\s+to)\s+[a-z]+\b[^,.;]{3,120},\s*(please\s+)?[a-z]+\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Procedure();
 
-    [GeneratedRegex(@"\b(is|are)\s+(stored|kept|located|saved|documented)\s+(in|on|at|under)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(is|are)\s+(stored|kept|located|saved|documented)\s+(in|on|at|under)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex StoredIn();
 
-    [GeneratedRegex(@"\b(steps?\s+(to|for)|how\s+to|procedure\s+(to|for)|instructions\s+(to|for))\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(steps?\s+(to|for)|how\s+to|procedure\s+(to|for)|instructions\s+(to|for))\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Instructions();
 
     [GeneratedRegex(@"^(increas|decreas|grow|grew|rise|rose|risen|drop|fall|fell|declin|reach|improv|reduc|peak|went|go\b|up\b|down\b|doubl|tripl|halv|chang|year over|month over|quarter over)",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex ChangePredicate();
 
-    [GeneratedRegex(@"[^0-9.\-]")]
+    [GeneratedRegex(@"[^0-9.\-]", RegexOptions.NonBacktracking)]
     private static partial Regex NonNumeric();
 
-    [GeneratedRegex(@"[0-9.,\-]")]
+    [GeneratedRegex(@"[0-9.,\-]", RegexOptions.NonBacktracking)]
     private static partial Regex NumericPart();
 }

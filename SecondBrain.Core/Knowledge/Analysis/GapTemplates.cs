@@ -175,16 +175,16 @@ public static partial class GapTemplates
 
     private static string StripSpeaker(string text) => SpeakerPrefix().Replace(text.Trim(), "");
 
-    [GeneratedRegex(@"^(?:[\p{Lu}][\p{L}'.-]*\s?){1,4}:\s+")]
+    [GeneratedRegex(@"^(?:[\p{Lu}][\p{L}'.-]*\s?){1,4}:\s+", RegexOptions.NonBacktracking)]
     private static partial Regex SpeakerPrefix();
 
     [GeneratedRegex(@"^(?<subj>.*?)\b(?<aux>will|shall|is going to|are going to|am going to|plans? to|planned to|intends? to|aims? to)\s+(?<rest>.+?)(?:,?\s+\b(?:because|since|so that|as soon as|in order to|due to|once|after)\b.*)?[.!]?$",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex CommitmentClause();
 
-    [GeneratedRegex(@"^\s*(?:to|in order to)\s+([^,]+),", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\s*(?:to|in order to)\s+([^,]+),", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex ProcedureClause();
 
-    [GeneratedRegex(@"^(.+?)\s+(is|are)\s+(stored|kept|located|saved|documented)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(.+?)\s+(is|are)\s+(stored|kept|located|saved|documented)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex StoredClause();
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using SecondBrain.Core.Common;
 
 namespace SecondBrain.Core.Knowledge.Extraction;
 
@@ -42,7 +43,7 @@ public sealed class NaiveTriggerMatcher
     public NaiveTriggerMatcher(TriggerLexicon lexicon, bool compiled = true)
     {
         var options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | (compiled ? RegexOptions.Compiled : RegexOptions.None);
-        _patterns = [.. lexicon.Entries.Select(e => new Regex(PatternFor(e), options))];
+        _patterns = [.. lexicon.Entries.Select(e => new Regex(PatternFor(e), options, TimeSpan.FromMilliseconds(SafeRegex.TimeoutMilliseconds)))];
     }
 
     public int PatternCount => _patterns.Length;

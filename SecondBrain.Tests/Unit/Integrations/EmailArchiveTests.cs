@@ -1,7 +1,9 @@
 using System.IO.Compression;
 using System.Text;
 using SecondBrain.Core.Integrations.Email;
+using SecondBrain.Core.Storage;
 using SecondBrain.Core.Sync;
+using SecondBrain.Tests.Unit.Storage;
 using Xunit.Abstractions;
 
 namespace SecondBrain.Tests.Unit.Integrations;
@@ -12,19 +14,19 @@ public sealed class EmailArchiveTests(ITestOutputHelper output)
     private const string MikelFixtures = "email-fixtures-mikel-mail/spec/fixtures/emails";
 
     [DatasetFact(Enron)]
-    public void Enron_maildir_zip_imports_all_300_messages_with_their_paths_as_ids()
+    public async Task Enron_maildir_zip_imports_all_300_messages_with_their_paths_as_ids()
     {
         var root = DatasetPath(Enron)!;
         var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).ToList();
         var zip = Zip(files.Select(f => (Relative(root, f), File.ReadAllBytes(f))));
 
-        var (items, failures, pages) = ReadAll("enron.zip", zip);
+        var (items, failures, pages) = await ReadAllAsync("enron.zip", zip);
 
         Assert.Equal(300, files.Count);
         Assert.Empty(failures);
         Assert.Equal(300, items.Count);
         Assert.All(pages, p => Assert.Equal(300, p.EstimatedTotal));
-        Assert.All(pages, p => Assert.True(p.Items.Count + p.Failures.Count <= EmailArchiveParser.DefaultPageSize));
+        Assert.All(pages, p => Assert.True(p.Items.Count + p.Failures.Count <= new ArchiveImportOptions().PageSize));
         Assert.Equal(files.Select(f => Relative(root, f)).Order(StringComparer.Ordinal), items.Select(i => i.ExternalId).Order(StringComparer.Ordinal));
         Assert.All(items, i => Assert.Equal(MailItemFactory.ContentType, i.ContentType));
         Assert.All(items, i => Assert.NotNull(i.CreatedAt));
@@ -36,32 +38,33 @@ public sealed class EmailArchiveTests(ITestOutputHelper output)
     }
 
     [DatasetFact(Enron)]
-    public void Paging_is_deterministic_whatever_order_the_zip_lists_its_entries_in()
+    public async Task Paging_is_deterministic_whatever_order_the_zip_lists_its_entries_in()
     {
         var root = DatasetPath(Enron)!;
         var entries = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Select(f => (Relative(root, f), File.ReadAllBytes(f))).ToList();
 
-        var forward = ReadAll("a.zip", Zip(entries)).Pages;
+        var forward = (await ReadAllAsync("a.zip", Zip(entries))).Pages;
         entries.Reverse();
-        var backward = ReadAll("b.zip", Zip(entries)).Pages;
+        var backward = (await ReadAllAsync("b.zip", Zip(entries))).Pages;
 
         Assert.Equal(forward.Select(p => p.NextCursor), backward.Select(p => p.NextCursor));
         Assert.Equal(forward.SelectMany(p => p.Items).Select(i => i.ExternalId), backward.SelectMany(p => p.Items).Select(i => i.ExternalId));
 
-        // Resuming from the middle checkpoint gives exactly the pages after it.
+        // Resuming from the middle checkpoint gives exactly the pages after it, even on a worker that has to stage the
+        // archive again (another run's storage here: nothing staged).
         var middle = forward[0].NextCursor;
-        var resumed = ReadAll("a.zip", Zip(entries), middle).Items.Select(i => i.ExternalId);
+        var resumed = (await ReadAllAsync("a.zip", Zip(entries), middle)).Items.Select(i => i.ExternalId);
         Assert.Equal(forward.Skip(1).SelectMany(p => p.Items).Select(i => i.ExternalId), resumed);
     }
 
     [DatasetFact(MikelFixtures)]
-    public void Every_fixture_including_the_broken_ones_ends_as_an_item_or_a_failure_with_a_reason()
+    public async Task Every_fixture_including_the_broken_ones_ends_as_an_item_or_a_failure_with_a_reason()
     {
         var root = DatasetPath(MikelFixtures)!;
         var files = Directory.EnumerateFiles(root, "*.eml", SearchOption.AllDirectories).ToList();
         var zip = Zip(files.Select(f => (Relative(root, f), File.ReadAllBytes(f))));
 
-        var (items, failures, pages) = ReadAll("fixtures.zip", zip);
+        var (items, failures, pages) = await ReadAllAsync("fixtures.zip", zip);
 
         Assert.Equal(103, files.Count);
         Assert.Equal(files.Count, items.Count + failures.Count);
@@ -78,12 +81,12 @@ public sealed class EmailArchiveTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Mbox_round_trips_every_message_and_resumes_from_the_middle_cursor()
+    public async Task Mbox_round_trips_every_message_and_resumes_from_the_middle_cursor()
     {
         var messages = Enumerable.Range(0, 7).Select(Message).ToList();
         var mbox = Mbox(messages);
 
-        var (items, failures, pages) = ReadAll("team.mbox", mbox, pageSize: 3);
+        var (items, failures, pages) = await ReadAllAsync("team.mbox", mbox, pageSize: 3);
 
         Assert.Empty(failures);
         Assert.Equal(3, pages.Count);
@@ -97,14 +100,14 @@ public sealed class EmailArchiveTests(ITestOutputHelper output)
             Assert.Equal("team", items[i].Metadata["folder"]);
         }
 
-        var resumed = ReadAll("team.mbox", mbox, pages[0].NextCursor, pageSize: 3);
+        var resumed = await ReadAllAsync("team.mbox", mbox, pages[0].NextCursor, pageSize: 3);
         Assert.Equal(items.Skip(3).Select(i => i.ExternalId), resumed.Items.Select(i => i.ExternalId));
         Assert.Equal(items.Skip(3).Select(i => i.Title), resumed.Items.Select(i => i.Title));
         Assert.Equal(pages[1].NextCursor, resumed.Pages[0].NextCursor);
     }
 
     [Fact]
-    public void A_zip_mixing_eml_maildir_and_mbox_reads_them_all_in_path_order_and_skips_what_is_not_mail()
+    public async Task A_zip_mixing_eml_maildir_and_mbox_reads_them_all_in_path_order_and_skips_what_is_not_mail()
     {
         var zip = Zip(
         [
@@ -120,7 +123,7 @@ public sealed class EmailArchiveTests(ITestOutputHelper output)
             ("__MACOSX/loose/._hello.eml", [0, 5, 22, 7])
         ]);
 
-        var (items, failures, pages) = ReadAll("mixed.zip", zip, pageSize: 2);
+        var (items, failures, pages) = await ReadAllAsync("mixed.zip", zip, pageSize: 2);
 
         var broken = Assert.Single(failures);
         Assert.Equal("loose/empty.eml", broken.ExternalId);
@@ -137,11 +140,11 @@ public sealed class EmailArchiveTests(ITestOutputHelper output)
     [Fact]
     public async Task A_single_eml_upload_is_one_item_named_after_the_file()
     {
-        var store = new MemoryUploadStore();
-        var id = store.Add("Quarterly review.eml", "message/rfc822", Encoding.ASCII.GetBytes(Message(42)));
-        var reader = new EmailArchiveReader(store);
+        var imports = new ImportHarness();
+        var id = imports.Uploads.Add("Quarterly review.eml", Encoding.ASCII.GetBytes(Message(42)), "message/rfc822");
+        var reader = imports.EmailReader();
 
-        var page = await reader.ReadPageAsync(new SourceReadContext(Guid.NewGuid(), Guid.NewGuid(), null, id, null), null, CancellationToken.None);
+        var page = await reader.ReadPageAsync(ImportHarness.Run(id), null, CancellationToken.None);
 
         Assert.Equal(Sources.EmailArchive, reader.Source);
         var item = Assert.Single(page.Items);
@@ -155,10 +158,9 @@ public sealed class EmailArchiveTests(ITestOutputHelper output)
     [Fact]
     public async Task A_missing_upload_is_an_invalid_source()
     {
-        var reader = new EmailArchiveReader(new MemoryUploadStore());
+        var reader = new ImportHarness().EmailReader();
 
-        await Assert.ThrowsAsync<InvalidSourceException>(() =>
-            reader.ReadPageAsync(new SourceReadContext(Guid.NewGuid(), Guid.NewGuid(), null, Guid.NewGuid(), null), null, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidSourceException>(() => reader.ReadPageAsync(ImportHarness.Run(Guid.NewGuid()), null, CancellationToken.None));
     }
 
     [Fact]
@@ -167,12 +169,12 @@ public sealed class EmailArchiveTests(ITestOutputHelper output)
         var random = new byte[4096];
         new Random(7).NextBytes(random);
 
-        var noise = Assert.Throws<InvalidSourceException>(() => EmailArchiveParser.ReadPage("archive.eml", random, null));
+        var noise = Assert.Throws<InvalidSourceException>(() => Parse("archive.eml", random));
         Assert.Contains("not an e-mail message", noise.Message);
-        Assert.Contains("PDF", Assert.Throws<InvalidSourceException>(() => EmailArchiveParser.ReadPage("mail.mbox", "%PDF-1.7\n%\xE2\xE3\n1 0 obj"u8.ToArray(), null)).Message);
-        Assert.Contains("empty", Assert.Throws<InvalidSourceException>(() => EmailArchiveParser.ReadPage("x.eml", [], null)).Message);
-        Assert.Contains("holds no e-mail", Assert.Throws<InvalidSourceException>(() => EmailArchiveParser.ReadPage("docs.zip", Zip([("a/notes.txt", "hello"u8.ToArray())]), null)).Message);
-        Assert.Contains("zip", Assert.Throws<InvalidSourceException>(() => EmailArchiveParser.ReadPage("broken.zip", "PK\x03\x04 truncated"u8.ToArray(), null)).Message);
+        Assert.Contains("PDF", Assert.Throws<InvalidSourceException>(() => Parse("mail.mbox", "%PDF-1.7\n%\xE2\xE3\n1 0 obj"u8.ToArray())).Message);
+        Assert.Contains("empty", Assert.Throws<InvalidSourceException>(() => Parse("x.eml", [])).Message);
+        Assert.Contains("holds no e-mail", Assert.Throws<InvalidSourceException>(() => Parse("docs.zip", Zip([("a/notes.txt", "hello"u8.ToArray())]))).Message);
+        Assert.Contains("zip", Assert.Throws<InvalidSourceException>(() => Parse("broken.zip", "PK\x03\x04 truncated"u8.ToArray())).Message);
     }
 
     [Theory]
@@ -183,25 +185,21 @@ public sealed class EmailArchiveTests(ITestOutputHelper output)
     public void Kind_comes_from_magic_bytes_then_the_name(string name, string content, EmailArchiveKind expected) =>
         Assert.Equal(expected, EmailArchiveParser.Detect(name, Encoding.Latin1.GetBytes(content)));
 
-    private static (List<SourceItem> Items, List<SourceItemFailure> Failures, List<SourcePage> Pages) ReadAll(
-        string fileName, byte[] content, string? cursor = null, int pageSize = EmailArchiveParser.DefaultPageSize)
+    /// <summary>Every page of an import of <paramref name="content"/>, through the reader a worker uses, on fresh storage.</summary>
+    private static async Task<(List<SourceItem> Items, List<SourceItemFailure> Failures, List<SourcePage> Pages)> ReadAllAsync(
+        string fileName, byte[] content, string? cursor = null, int pageSize = 100)
     {
-        var items = new List<SourceItem>();
-        var failures = new List<SourceItemFailure>();
-        var pages = new List<SourcePage>();
-        do
-        {
-            var page = EmailArchiveParser.ReadPage(fileName, content, cursor, pageSize);
-            pages.Add(page);
-            items.AddRange(page.Items);
-            failures.AddRange(page.Failures);
-            cursor = page.NextCursor;
-            Assert.True(pages.Count < 1000, "the parser did not finish");
-        }
-        while (cursor is not null);
-
-        return (items, failures, pages);
+        var imports = new ImportHarness(new ArchiveImportOptions { PageSize = pageSize });
+        var upload = imports.Uploads.Add(fileName, content);
+        var run = ImportHarness.Run(upload);
+        var result = await ImportHarness.ReadAllAsync(imports.EmailReader(), run, cursor);
+        // Read once per run: however many pages, the upload was opened once (to stage it).
+        Assert.Equal(1, imports.Blobs.Opens[UploadStore.KeyOf(upload)]);
+        return result;
     }
+
+    private static List<ArchiveRecord> Parse(string fileName, byte[] content) =>
+        EmailArchiveParser.Read(fileName, new MemoryStream(content), new ArchiveImportOptions(), CancellationToken.None).ToList();
 
     private static string Message(int n) =>
         $"From: Alice Example <alice@example.com>\nTo: team@example.com\nSubject: Message number {n}\n" +
@@ -257,27 +255,5 @@ public sealed class EmailArchiveTests(ITestOutputHelper output)
                 Skip = $"Dataset '{relative}' not found: set SECONDBRAIN_DATASETS to the shared datasets folder (or place shared/datasets above the test binaries).";
             }
         }
-    }
-
-    private sealed class MemoryUploadStore : IUploadStore
-    {
-        private readonly Dictionary<Guid, StoredUpload> _uploads = [];
-
-        public Guid Add(string fileName, string contentType, byte[] content)
-        {
-            var id = Guid.NewGuid();
-            _uploads[id] = new StoredUpload(id, Guid.NewGuid(), fileName, contentType, content);
-            return id;
-        }
-
-        public async Task<Guid> SaveAsync(Guid tenantId, string fileName, string contentType, Stream content, CancellationToken cancellationToken)
-        {
-            using var buffer = new MemoryStream();
-            await content.CopyToAsync(buffer, cancellationToken);
-            return Add(fileName, contentType, buffer.ToArray());
-        }
-
-        public Task<StoredUpload?> OpenAsync(Guid uploadId, CancellationToken cancellationToken) =>
-            Task.FromResult(_uploads.GetValueOrDefault(uploadId));
     }
 }

@@ -3,7 +3,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SecondBrain.Core.Integrations.Slack;
+using SecondBrain.Core.Storage;
 using SecondBrain.Core.Sync;
+using SecondBrain.Tests.Unit.Storage;
 
 namespace SecondBrain.Tests.Unit.Integrations;
 
@@ -24,7 +26,7 @@ public sealed partial class SlackExportTests
     public void The_houstondatavis_export_folds_into_items_with_names_resolved()
     {
         var folder = DatasetFactAttribute.PathOf(Houston)!;
-        var export = SlackExportParser.Parse(ZipFolder(folder));
+        var export = Parse(ZipFolder(folder));
 
         Assert.Empty(export.Failures);
         Assert.Equal(16, export.ChannelCount);
@@ -55,7 +57,7 @@ public sealed partial class SlackExportTests
         Assert.Contains(export.Items, item => item.Metadata.ContainsKey("files"));
 
         // Deterministic: a resumed import sees the same order.
-        var again = SlackExportParser.Parse(ZipFolder(folder));
+        var again = Parse(ZipFolder(folder));
         Assert.Equal(export.Items.Select(item => item.ExternalId), again.Items.Select(item => item.ExternalId));
     }
 
@@ -63,7 +65,7 @@ public sealed partial class SlackExportTests
     public void The_hfaran_zip_parses_with_bot_messages_and_file_shares()
     {
         var zip = File.ReadAllBytes(DatasetFactAttribute.PathOf(Hfaran)!);
-        var export = SlackExportParser.Parse(zip);
+        var export = Parse(zip);
 
         Assert.Empty(export.Failures);
         Assert.Equal(2, export.ChannelCount);
@@ -88,9 +90,9 @@ public sealed partial class SlackExportTests
     [Fact]
     public void Bytes_that_are_not_a_zip_are_an_invalid_source()
     {
-        var error = Assert.Throws<InvalidSourceException>(() => SlackExportParser.Parse(Encoding.UTF8.GetBytes("this is not a zip")));
+        var error = Assert.Throws<InvalidSourceException>(() => Parse(Encoding.UTF8.GetBytes("this is not a zip")));
         Assert.Contains("not a zip", error.Message);
-        Assert.Throws<InvalidSourceException>(() => SlackExportParser.Parse([]));
+        Assert.Throws<InvalidSourceException>(() => Parse([]));
     }
 
     [Fact]
@@ -98,7 +100,7 @@ public sealed partial class SlackExportTests
     {
         var zip = Zip(("users.json", "[]"), ("general/2024-01-01.json", "[]"));
 
-        var error = Assert.Throws<InvalidSourceException>(() => SlackExportParser.Parse(zip));
+        var error = Assert.Throws<InvalidSourceException>(() => Parse(zip));
         Assert.Contains("channels.json", error.Message);
     }
 
@@ -127,7 +129,7 @@ public sealed partial class SlackExportTests
             ("export/general/2024-01-03.json", "[{\"type\":\"message\", broken"),
             ("export/D1/2024-01-01.json", """[{"type":"message","user":"U2","text":"private hello","ts":"1704067500.000100","files":[{"name":"notes.txt"}]}]"""));
 
-        var export = SlackExportParser.Parse(zip);
+        var export = Parse(zip);
 
         var failure = Assert.Single(export.Failures);
         Assert.Equal("general/2024-01-03.json", failure.ExternalId);
@@ -164,19 +166,20 @@ public sealed partial class SlackExportTests
             ("channels.json", """[{"id":"C1","name":"general"}]"""),
             ("general/2024-01-01.json", "[" + string.Join(",", messages) + "]"),
             ("general/2024-01-02.json", "not json"));
-        var uploads = new InMemoryUploads(zip);
-        var reader = new SlackExportReader(uploads);
-        var context = new SourceReadContext(Guid.NewGuid(), Guid.NewGuid(), null, uploads.Id, null);
+        var imports = new ImportHarness();
+        var upload = imports.Uploads.Add("export.zip", zip, "application/zip");
+        var reader = imports.SlackReader();
+        var context = ImportHarness.Run(upload);
 
         Assert.Equal(Sources.SlackExport, reader.Source);
         var first = await reader.ReadPageAsync(context, null, CancellationToken.None);
         Assert.Equal(100, first.Items.Count);
-        Assert.Equal("100", first.NextCursor);
+        Assert.NotNull(first.NextCursor);
         Assert.Equal(250, first.EstimatedTotal);
         Assert.Single(first.Failures);
 
         // A different reader (another worker) continues from the checkpoint.
-        var second = await new SlackExportReader(uploads).ReadPageAsync(context, first.NextCursor, CancellationToken.None);
+        var second = await imports.SlackReader().ReadPageAsync(context, first.NextCursor, CancellationToken.None);
         Assert.Equal("C1:1704067300.000100", second.Items[0].ExternalId);
         Assert.Empty(second.Failures);
         var last = await reader.ReadPageAsync(context, second.NextCursor, CancellationToken.None);
@@ -184,7 +187,10 @@ public sealed partial class SlackExportTests
         Assert.Null(last.NextCursor);
         Assert.Equal("ada: Message 249", last.Items[^1].Text);
 
-        var missing = new SourceReadContext(Guid.NewGuid(), Guid.NewGuid(), null, Guid.NewGuid(), null);
+        // The export was parsed once for the run's three pages.
+        Assert.Equal(1, imports.Blobs.Opens[UploadStore.KeyOf(upload)]);
+
+        var missing = ImportHarness.Run(Guid.NewGuid());
         await Assert.ThrowsAsync<InvalidSourceException>(() => reader.ReadPageAsync(missing, null, CancellationToken.None));
     }
 
@@ -262,15 +268,17 @@ public sealed partial class SlackExportTests
     [GeneratedRegex("^[UW][A-Z0-9]{8,}$")]
     private static partial Regex UserId();
 
-    private sealed class InMemoryUploads(byte[] content) : IUploadStore
+    /// <summary>What the parser's records hold, materialised (the import stages them instead).</summary>
+    private sealed record SlackExportContent(IReadOnlyList<SourceItem> Items, IReadOnlyList<SourceItemFailure> Failures, int ChannelCount, int MessageCount);
+
+    private static SlackExportContent Parse(byte[] zip)
     {
-        public Guid Id { get; } = Guid.NewGuid();
-
-        public Task<Guid> SaveAsync(Guid tenantId, string fileName, string contentType, Stream content, CancellationToken cancellationToken) =>
-            throw new NotSupportedException();
-
-        public Task<StoredUpload?> OpenAsync(Guid uploadId, CancellationToken cancellationToken) =>
-            Task.FromResult(uploadId == Id ? new StoredUpload(Id, Guid.Empty, "export.zip", "application/zip", content) : null);
+        var stats = new SlackExportStats();
+        var records = SlackExportParser.Read(new MemoryStream(zip), new ArchiveImportOptions(), CancellationToken.None, stats).ToList();
+        return new SlackExportContent(
+            records.Where(r => r.Item is not null).Select(r => r.Item!).ToList(),
+            records.Where(r => r.Failure is not null).Select(r => r.Failure!).ToList(),
+            stats.ChannelCount, stats.MessageCount);
     }
 }
 

@@ -121,7 +121,7 @@ public sealed class DatasetParsingTests(ITestOutputHelper output)
 
             // The PDF parser itself, so image-only PDFs (which the document parser fails for want of OCR) are counted too.
             var expectedPages = entry.GetProperty("pages").GetInt32();
-            var outcome = PdfParser.Parse(await File.ReadAllBytesAsync(Datasets.Path(relative)), new ParsingSettings(), CancellationToken.None);
+            var outcome = PdfParser.Parse(await File.ReadAllBytesAsync(Datasets.Path(relative)), new ParsingSettings(), new ParsingLimits(), CancellationToken.None);
             Assert.True(expectedPages == outcome.Result.PageCount, $"{relative}: expected {expectedPages} pages, got {outcome.Result.PageCount}.");
             Assert.All(outcome.Result.Blocks, b => Assert.InRange(b.Page!.Value, 1, expectedPages));
 
