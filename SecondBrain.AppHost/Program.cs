@@ -67,10 +67,27 @@ foreach (var section in new[] { "Sync", "Ingestion", "Embeddings", "VectorIndex"
     worker.WithConfigurationSection(builder.Configuration, section);
 }
 
-// Optional: Azure OpenAI for embeddings and answers. Without it the local model and extractive answers are used.
-if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("openai")))
+// Optional: a model endpoint (Azure OpenAI or any OpenAI-compatible server) for answers, follow-up rewriting, gap
+// verification and, when it names one, embeddings; or a local model server the AppHost starts (--LocalModel ollama).
+// Without either, the embedded model and extractive answers are used.
+IResourceBuilder<IResourceWithConnectionString>? openai;
+try
 {
-    var openai = builder.AddConnectionString("openai");
+    openai = builder.AddLocalModelServer(settings);
+}
+catch (StartupException ex)
+{
+    Console.Error.WriteLine($"error: {ex.Message}");
+    return 1;
+}
+
+if (openai is null && !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("openai")))
+{
+    openai = builder.AddConnectionString("openai");
+}
+
+if (openai is not null)
+{
     api.WithReference(openai);
     worker.WithReference(openai);
 }

@@ -24,7 +24,7 @@ public static class DocumentSourcesApi
     public static async Task<Results<Ok<DocumentContent>, ProblemHttpResult>> ContentAsync(Guid id, DocumentSources sources, HttpContext http, CancellationToken ct) =>
         await sources.ContentAsync(id, ct) is { } content ? TypedResults.Ok(content) : ApiProblem.NotFound("The document").ToHttpResult(http);
 
-    public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> OriginalAsync(Guid id, DocumentSources sources, HttpContext http, CancellationToken ct)
+    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> OriginalAsync(Guid id, DocumentSources sources, HttpContext http, CancellationToken ct)
     {
         if (await sources.OriginalAsync(id, ct) is not { } original)
         {
@@ -37,6 +37,6 @@ public static class DocumentSourcesApi
         headers[HeaderNames.XContentTypeOptions] = "nosniff";
         headers[HeaderNames.ContentSecurityPolicy] = "default-src 'none'; sandbox";
         headers["Cross-Origin-Resource-Policy"] = "same-origin";
-        return TypedResults.File(original.Bytes, original.ContentType, original.FileName);
+        return TypedResults.File(original.Content, original.ContentType, original.FileName);
     }
 }

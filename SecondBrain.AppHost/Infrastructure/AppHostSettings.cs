@@ -10,9 +10,26 @@ public enum InfraMode
     Local
 }
 
-/// <summary>The AppHost's own settings: command line (<c>--Infra local</c>), environment or appsettings.</summary>
-public sealed record AppHostSettings(InfraMode Infra, int ApiReplicas, int WorkerReplicas, string DataDirectory, bool Demo = false)
+public enum LocalModelKind
 {
+    None,
+    Ollama
+}
+
+/// <summary>The AppHost's own settings: command line (<c>--Infra local</c>), environment or appsettings.</summary>
+/// <param name="LocalModel">An opt-in model server the AppHost starts and wires in as the services' chat model (<c>--LocalModel ollama</c>).</param>
+/// <param name="LocalModelChat">The chat model the local model server pulls and serves (<c>--LocalModelChat</c>).</param>
+public sealed record AppHostSettings(
+    InfraMode Infra,
+    int ApiReplicas,
+    int WorkerReplicas,
+    string DataDirectory,
+    bool Demo = false,
+    LocalModelKind LocalModel = LocalModelKind.None,
+    string LocalModelChat = AppHostSettings.DefaultLocalModelChat)
+{
+    public const string DefaultLocalModelChat = "llama3.2:3b";
+
     public static AppHostSettings Read(IConfiguration configuration, string appHostDirectory)
     {
         var requested = configuration["Infra"] is { Length: > 0 } raw
@@ -34,7 +51,13 @@ public sealed record AppHostSettings(InfraMode Infra, int ApiReplicas, int Worke
             ReadCount(configuration, "ApiReplicas", 2),
             ReadCount(configuration, "WorkerReplicas", 1),
             dataDirectory,
-            bool.TryParse(configuration["Demo"], out var demo) && demo);
+            bool.TryParse(configuration["Demo"], out var demo) && demo,
+            configuration["LocalModel"] is { Length: > 0 } model
+                ? Enum.TryParse<LocalModelKind>(model, ignoreCase: true, out var kind)
+                    ? kind
+                    : throw new InvalidOperationException($"LocalModel must be none or ollama (was '{model}').")
+                : LocalModelKind.None,
+            configuration["LocalModelChat"] is { Length: > 0 } chat ? chat : DefaultLocalModelChat);
     }
 
     private static int ReadCount(IConfiguration configuration, string key, int fallback)

@@ -71,14 +71,12 @@ public sealed class DocumentService(
         var ids = await SingleAttempt.InTransactionAsync(db, async token =>
         {
             var added = new List<Guid>();
-            var stored = new List<Guid>();
             await foreach (var file in files.WithCancellation(token))
             {
-                await AddFileAsync(file, maxBytes, added, stored, token);
+                await AddFileAsync(file, maxBytes, added, token);
             }
 
             await db.SaveChangesAsync(token);
-            await DocumentContentBridge.CopyFromBlobsAsync(db, stored, token);
             return added;
         }, ct);
 
@@ -87,7 +85,7 @@ public sealed class DocumentService(
             : new DocumentsAccepted(ids);
     }
 
-    private async Task AddFileAsync(UploadedFile file, long maxBytes, List<Guid> added, List<Guid> stored, CancellationToken ct)
+    private async Task AddFileAsync(UploadedFile file, long maxBytes, List<Guid> added, CancellationToken ct)
     {
         var name = Path.GetFileName(file.FileName);
         var metadata = new Dictionary<string, string> { ["fileName"] = file.FileName };
@@ -143,7 +141,6 @@ public sealed class DocumentService(
         document.ContentBlobKey = key;
         Enqueue(document);
         added.Add(documentId);
-        stored.Add(documentId);
     }
 
     /// <summary>The content hash sync uses (<see cref="SyncPageWriter"/>: title, no text, the bytes), computed as the bytes stream past.</summary>
@@ -266,17 +263,22 @@ public sealed class DocumentService(
 
     public async Task<DocumentDetail?> GetAsync(Guid id, CancellationToken ct)
     {
-        var d = await db.Documents.AsNoTracking().SingleOrDefaultAsync(x => x.Id == id, ct);
-        if (d is null)
+        // Never the bytes or the text: a client polling a 50 MB document's status must not load it each time.
+        var found = await db.Documents.AsNoTracking().Where(x => x.Id == id)
+            .Select(d => new
+            {
+                Summary = new DocumentSummary(d.Id, d.Source, d.ExternalId, d.Title, d.Author, d.SourceCreatedAt, d.ContentType, d.Status, d.FailureReason, d.Version, d.CreatedAt, d.UpdatedAt),
+                d.Metadata
+            })
+            .SingleOrDefaultAsync(ct);
+        if (found is null)
         {
             return null;
         }
 
         var chunks = await db.Chunks.CountAsync(c => c.DocumentId == id, ct);
-        var metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(d.Metadata) ?? [];
-        return new DocumentDetail(
-            new DocumentSummary(d.Id, d.Source, d.ExternalId, d.Title, d.Author, d.SourceCreatedAt, d.ContentType, d.Status, d.FailureReason, d.Version, d.CreatedAt, d.UpdatedAt),
-            chunks, metadata);
+        var metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(found.Metadata) ?? [];
+        return new DocumentDetail(found.Summary, chunks, metadata);
     }
 
     /// <summary>
@@ -285,39 +287,52 @@ public sealed class DocumentService(
     /// </summary>
     public async Task<bool> DeleteAsync(Guid id, CancellationToken ct)
     {
-        var document = await db.Documents.SingleOrDefaultAsync(d => d.Id == id && d.DeletedAt == null, ct);
+        // The row's bytes and text are never loaded to be dropped: the tombstone is one UPDATE, guarded by the version
+        // read here (a concurrent re-sync or delete makes it touch nothing, and the caller is told the document is gone).
+        var document = await db.Documents.AsNoTracking().Where(d => d.Id == id && d.DeletedAt == null)
+            .Select(d => new { d.TenantId, d.Version, d.ContentBlobKey })
+            .SingleOrDefaultAsync(ct);
         if (document is null)
         {
             return false;
         }
 
         var now = time.GetUtcNow();
-        var blobKey = document.ContentBlobKey;
-        document.DeletedAt = now;
-        document.DeletedBy = "user";
-        document.Status = DocumentStatuses.Deleted;
-        document.Version++;
-        document.UpdatedAt = now;
-        document.Text = null;
-        document.ParsedText = null;
-        document.Content = null;
-        document.ContentBlobKey = null;
-        db.IngestionJobs.Add(new IngestionJob { TenantId = document.TenantId, DocumentId = document.Id, DocumentVersion = document.Version, Kind = "delete" });
+        var version = document.Version + 1;
+        var job = new IngestionJob { TenantId = document.TenantId, DocumentId = id, DocumentVersion = version, Kind = "delete" };
 
         // Search stops returning the document at once (it checks the tombstone); so must cached answers that cite it.
-        await db.Database.CreateExecutionStrategy().ExecuteAsync(async token =>
+        var deleted = await db.Database.CreateExecutionStrategy().ExecuteAsync(async token =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(token);
-            await db.SaveChangesAsync(acceptAllChangesOnSuccess: false, token);
-            if (blobKey is not null)
+            var updated = await db.Documents.Where(d => d.Id == id && d.Version == document.Version && d.DeletedAt == null)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(d => d.DeletedAt, now)
+                    .SetProperty(d => d.DeletedBy, "user")
+                    .SetProperty(d => d.Status, DocumentStatuses.Deleted)
+                    .SetProperty(d => d.Version, version)
+                    .SetProperty(d => d.UpdatedAt, now)
+                    .SetProperty(d => d.Text, (string?)null)
+                    .SetProperty(d => d.ParsedText, (string?)null)
+                    .SetProperty(d => d.Content, (byte[]?)null)
+                    .SetProperty(d => d.ContentBlobKey, (string?)null), token);
+            if (updated == 0)
             {
-                await blobs.DeleteAsync(blobKey, token);
+                return false;
+            }
+
+            db.IngestionJobs.Add(job); // the same instance on a retry: added once
+            await db.SaveChangesAsync(acceptAllChangesOnSuccess: false, token);
+            if (document.ContentBlobKey is not null)
+            {
+                await blobs.DeleteAsync(document.ContentBlobKey, token);
             }
 
             await corpus.BumpAsync(document.TenantId, token);
             await transaction.CommitAsync(token);
+            return true;
         }, ct);
         db.ChangeTracker.AcceptAllChanges();
-        return true;
+        return deleted;
     }
 }

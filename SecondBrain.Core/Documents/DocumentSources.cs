@@ -1,3 +1,4 @@
+using SecondBrain.Core.Storage;
 using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
@@ -10,13 +11,14 @@ public sealed record ChunkSpan(Guid ChunkId, int Position, int? Start, int? End,
 
 public sealed record DocumentContent(Guid DocumentId, string Title, string Source, string ContentType, string? Author, DateTimeOffset? Date, string Text, IReadOnlyList<ChunkSpan> Chunks);
 
-public sealed record DocumentOriginal(string FileName, string ContentType, byte[] Bytes);
+/// <param name="Content">The file as a stream (an upload is read from blob storage a chunk at a time, never held whole).</param>
+public sealed record DocumentOriginal(string FileName, string ContentType, Stream Content);
 
 /// <summary>
 /// Opening a cited source: the parsed text (as indexed) with each chunk's offsets in it, and the stored original
 /// file. Only a live document of the caller's tenant is served.
 /// </summary>
-public sealed class DocumentSources(SecondBrainDbContext db)
+public sealed class DocumentSources(SecondBrainDbContext db, IBlobStore blobs)
 {
     public async Task<DocumentContent?> ContentAsync(Guid id, CancellationToken ct)
     {
@@ -55,18 +57,27 @@ public sealed class DocumentSources(SecondBrainDbContext db)
     public async Task<DocumentOriginal?> OriginalAsync(Guid id, CancellationToken ct)
     {
         var document = await db.Documents.AsNoTracking().Where(d => d.Id == id && d.DeletedAt == null)
-            .Select(d => new { d.Title, d.ContentType, d.Content, d.Text, d.Metadata })
+            .Select(d => new { d.Title, d.ContentType, d.Content, d.Text, d.Metadata, d.ContentBlobKey })
             .SingleOrDefaultAsync(ct);
-        if (document is null || (document.Content is null && document.Text is null))
+        if (document is null)
+        {
+            return null;
+        }
+
+        var stored = document.Content is { } bytes ? new MemoryStream(bytes, writable: false)
+            : document.ContentBlobKey is { } key ? await blobs.OpenReadAsync(key, ct)
+            : document.Text is { } text ? new MemoryStream(Encoding.UTF8.GetBytes(text), writable: false)
+            : null;
+        if (stored is null)
         {
             return null;
         }
 
         var metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(document.Metadata) ?? [];
         var name = metadata.GetValueOrDefault("fileName") is { Length: > 0 } fileName ? Path.GetFileName(fileName) : SafeName(document.Title) + Extension(document.ContentType);
-        return document.Content is { } bytes
-            ? new DocumentOriginal(name, document.ContentType, bytes)
-            : new DocumentOriginal(name, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(document.Text!));
+        return document.Content is null && document.ContentBlobKey is null
+            ? new DocumentOriginal(name, "text/plain; charset=utf-8", stored)
+            : new DocumentOriginal(name, document.ContentType, stored);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using SecondBrain.Core.Storage;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
@@ -58,6 +59,7 @@ public sealed class DocumentIndexer(
     IVectorIndex vectors,
     CachedEmbeddingService embeddings,
     CorpusVersion corpus,
+    IBlobStore blobs,
     IOptions<IngestionOptions> options,
     ILogger<DocumentIndexer> logger)
 {
@@ -79,13 +81,16 @@ public sealed class DocumentIndexer(
         }
 
         // One document's bytes at a time: the batch never holds more than the document being parsed.
-        var body = await db.Documents.AsNoTracking().Where(d => d.Id == documentId).Select(d => new { d.Content, d.Text }).SingleAsync(ct);
+        var body = await db.Documents.AsNoTracking().Where(d => d.Id == documentId).Select(d => new { d.Content, d.Text, d.ContentBlobKey }).SingleAsync(ct);
+        // Uploads live in blob storage (written there as they streamed in, already within the upload limit); synced
+        // items keep their bytes in the row.
+        var content = body.Content ?? (body.ContentBlobKey is { } key ? await blobs.ReadAllBytesAsync(key, Array.MaxLength, ct) : null);
         var metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(document.Metadata) ?? [];
         var fileName = metadata.GetValueOrDefault("fileName") ?? metadata.GetValueOrDefault("path") ?? document.Title;
         ParseResult parsed;
         try
         {
-            parsed = await parser.ParseAsync(new ParseInput(fileName, document.ContentType, body.Content, body.Text), ct);
+            parsed = await parser.ParseAsync(new ParseInput(fileName, document.ContentType, content, body.Text), ct);
         }
         catch (DocumentParseException ex)
         {

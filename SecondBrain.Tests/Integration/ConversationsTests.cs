@@ -1,3 +1,4 @@
+using SecondBrain.Core.Knowledge.Gaps;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -118,6 +119,8 @@ public sealed class ConversationsTests(SecondBrainAppFixture app)
         Assert.Equal(1, usage.Answers.Negative);
         Assert.Contains(usage.Unanswered, q => q.Question.Contains("parental leave", StringComparison.Ordinal));
         Assert.Equal(3, usage.PerDay.Sum(d => d.Questions));
+        var stats = (await onB.GetFromJsonAsync<KnowledgeStatsResponse>("api/knowledge/stats", ApiClient.Json))!;
+        Assert.Equal((1, 1), (stats.Feedback.AnswersUp, stats.Feedback.AnswersDown));
 
         var colleague = await AddColleagueAsync(tenant.Tokens.AccessToken);
         using var asMember = app.Api(1).CreateClient(colleague);

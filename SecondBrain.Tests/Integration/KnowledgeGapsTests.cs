@@ -1,3 +1,4 @@
+using SecondBrain.Core.Feedback;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -98,6 +99,15 @@ public sealed partial class KnowledgeGapsTests(SecondBrainAppFixture app, ITestO
 
         Assert.Equal(GapStatuses.Dismissed, (await reader.GetFromJsonAsync<GapResponse>($"{Gaps}/{dismissed.Id}", ApiClient.Json))!.Status);
 
+        // A gap someone found not useful is dismissed too, and stays so through re-analysis (same fingerprint).
+        var notUseful = gaps.First(g => g.Type == GapTypes.MissingOwner);
+        using (var rating = app.Api(1).CreateClient(token))
+        {
+            await (await rating.PostAsJsonAsync($"{Gaps}/{notUseful.Id}/feedback", new GapFeedbackRequest(false, "We all know who runs this."))).EnsureStatusAsync(HttpStatusCode.OK);
+            await (await rating.PostAsJsonAsync($"{Gaps}/{notUseful.Id}/feedback", new GapFeedbackRequest(null, null))).AssertProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
+            await (await rating.PostAsJsonAsync($"{Gaps}/{Guid.NewGuid()}/feedback", new GapFeedbackRequest(true, null))).AssertProblemAsync(HttpStatusCode.NotFound, ProblemCodes.NotFound);
+        }
+
         // Two analyses requested at once on two replicas are one run; it re-finds every gap and adds none.
         var (a, b) = (StartAnalysisAsync(token, 0), StartAnalysisAsync(token, 1));
         var started = await Task.WhenAll(a, b);
@@ -110,6 +120,7 @@ public sealed partial class KnowledgeGapsTests(SecondBrainAppFixture app, ITestO
         Assert.Equal(gaps.Select(g => g.Id).Order(), again.Select(g => g.Id).Order());
         Assert.Equal(again.Count, again.Select(g => (g.Type, g.Title)).Distinct().Count());
         Assert.Equal(GapStatuses.Dismissed, again.Single(g => g.Id == dismissed.Id).Status);
+        Assert.Equal(GapStatuses.Dismissed, again.Single(g => g.Id == notUseful.Id).Status);
         Assert.Equal(0, await ScalarAsync<long>(
             "SELECT count(*) FROM (SELECT fingerprint FROM knowledge_gaps WHERE tenant_id = @t GROUP BY fingerprint HAVING count(*) > 1) d", tenant.Tenant.Id));
 
@@ -151,7 +162,8 @@ public sealed partial class KnowledgeGapsTests(SecondBrainAppFixture app, ITestO
         var stats = (await reader.GetFromJsonAsync<KnowledgeStatsResponse>("api/knowledge/stats", ApiClient.Json))!;
         Assert.True(stats.EntitiesByType[EntityTypes.Person] >= 8, $"{stats.EntitiesByType[EntityTypes.Person]} people");
         Assert.True(stats.GapsByType[GapTypes.Contradiction] >= 3);
-        Assert.True(stats.GapsByStatus[GapStatuses.Dismissed] >= 1);
+        Assert.True(stats.GapsByStatus[GapStatuses.Dismissed] >= 2);
+        Assert.Equal((0, 1), (stats.Feedback.GapsUseful, stats.Feedback.GapsNotUseful));
         Assert.True(stats.DocumentsExtracted >= documents.Count);
         Assert.NotNull(stats.LastRun);
 

@@ -1,3 +1,4 @@
+using SecondBrain.Core.Feedback;
 using Microsoft.EntityFrameworkCore;
 using SecondBrain.Core.Common;
 using SecondBrain.Core.Data;
@@ -48,7 +49,11 @@ public sealed record KnowledgeStatsResponse(
     long DocumentsExtracted,
     long DocumentsQueued,
     long DocumentsFailed,
-    KnowledgeAnalysisRunResponse? LastRun);
+    KnowledgeAnalysisRunResponse? LastRun,
+    FeedbackCounts Feedback);
+
+/// <summary>What people said about answers (thumbs up or down) and gaps (useful or not), over the tenant's lifetime.</summary>
+public sealed record FeedbackCounts(long AnswersUp, long AnswersDown, long GapsUseful, long GapsNotUseful);
 
 /// <summary>
 /// Reading, triaging and answering gaps (the Api side). An answer is stored and also becomes a document ingested
@@ -193,6 +198,10 @@ public sealed class GapService(SecondBrainDbContext db, TenantContext tenant, Do
         var knowledge = await db.DocumentKnowledge.AsNoTracking().GroupBy(k => k.Status)
             .Select(g => new { g.Key, Count = g.LongCount() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
         var lastRun = await db.KnowledgeAnalysisRuns.AsNoTracking().OrderByDescending(r => r.CreatedAt).FirstOrDefaultAsync(ct);
+        var feedback = await db.Feedback.AsNoTracking().GroupBy(f => new { f.TargetType, f.Positive })
+            .Select(g => new { g.Key.TargetType, g.Key.Positive, Count = g.LongCount() }).ToListAsync(ct);
+        long Feedback(string target, bool positive) =>
+            feedback.Where(f => f.TargetType == target && f.Positive == positive).Sum(f => f.Count);
 
         // Every known type and status is listed, with 0 where there is none, so clients need not guess the keys.
         return new KnowledgeStatsResponse(
@@ -205,7 +214,10 @@ public sealed class GapService(SecondBrainDbContext db, TenantContext tenant, Do
             knowledge.GetValueOrDefault(DocumentKnowledgeStatuses.Extracted),
             knowledge.GetValueOrDefault(DocumentKnowledgeStatuses.Queued) + knowledge.GetValueOrDefault(DocumentKnowledgeStatuses.Running),
             knowledge.GetValueOrDefault(DocumentKnowledgeStatuses.Failed),
-            lastRun is null ? null : KnowledgeAnalysisRunResponse.From(lastRun));
+            lastRun is null ? null : KnowledgeAnalysisRunResponse.From(lastRun),
+            new FeedbackCounts(
+                Feedback(FeedbackTargets.Answer, true), Feedback(FeedbackTargets.Answer, false),
+                Feedback(FeedbackTargets.Gap, true), Feedback(FeedbackTargets.Gap, false)));
     }
 
     public static ApiProblem GapNotFound => ApiProblem.NotFound("The knowledge gap");
