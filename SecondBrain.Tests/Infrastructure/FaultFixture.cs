@@ -46,6 +46,8 @@ public sealed class FaultFixture : SecondBrainAppFixture
         }
 
         settings["Ingestion:BatchSize"] = "8";
+        // A parse must end within its batch's lease (the services refuse to start otherwise).
+        settings["Ingestion:Parsing:MaxTimeout"] = "00:00:05";
         settings["Knowledge:Analysis:LeaseDuration"] = "00:00:06";
         settings["Knowledge:Analysis:HeartbeatInterval"] = "00:00:01";
         settings["Knowledge:Analysis:SettleDelay"] = "00:00:02";
