@@ -51,6 +51,8 @@ public static class ChaosBenchmark
             ["Ingestion:LeaseDuration"] = "00:00:08",
             ["Ingestion:RenewInterval"] = "00:00:02",
             ["Ingestion:BatchSize"] = "8",
+            // A parse must end within its batch's lease (the services refuse to start otherwise).
+            ["Ingestion:Parsing:MaxTimeout"] = "00:00:06",
             ["Knowledge:Extraction:LeaseDuration"] = "00:00:08",
             ["Knowledge:Extraction:RenewInterval"] = "00:00:02"
         };

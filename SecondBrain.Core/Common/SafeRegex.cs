@@ -33,4 +33,52 @@ public static class SafeRegex
             return onTimeout;
         }
     }
+
+    /// <summary>The first match; <see cref="System.Text.RegularExpressions.Match.Empty"/> when it ran out of time.</summary>
+    public static Match Match(Regex regex, string input)
+    {
+        try
+        {
+            return regex.Match(input);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            Timeouts.Add(1);
+            return System.Text.RegularExpressions.Match.Empty;
+        }
+    }
+
+    /// <summary>Every match, found eagerly so a timeout cannot escape from a later enumeration; none when it ran out of time.</summary>
+    public static IReadOnlyList<Match> Matches(Regex regex, string input)
+    {
+        try
+        {
+            var matches = new List<Match>();
+            foreach (Match match in regex.Matches(input))
+            {
+                matches.Add(match);
+            }
+
+            return matches;
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            Timeouts.Add(1);
+            return [];
+        }
+    }
+
+    /// <summary>The pieces between matches; the whole input as one piece when it ran out of time.</summary>
+    public static string[] Split(Regex regex, string input)
+    {
+        try
+        {
+            return regex.Split(input);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            Timeouts.Add(1);
+            return [input];
+        }
+    }
 }

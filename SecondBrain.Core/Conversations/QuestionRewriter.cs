@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using SecondBrain.Core.Common;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -191,7 +192,7 @@ public sealed partial class QuestionRewriter(IServiceProvider services, ILogger<
             return [];
         }
 
-        return NameToken().Matches(answer).Select(m => m.Value).Where(n => !Stop.Contains(n)).Distinct(StringComparer.Ordinal);
+        return SafeRegex.Matches(NameToken(), answer).Select(m => m.Value).Where(n => !Stop.Contains(n)).Distinct(StringComparer.Ordinal);
     }
 
     private static List<string> Tokens(string text) => Word().Matches(text.ToLowerInvariant()).Select(m => m.Value).ToList();
@@ -200,15 +201,15 @@ public sealed partial class QuestionRewriter(IServiceProvider services, ILogger<
 
     private static string Clip(string text, int max) => text.Length <= max ? text : text[..max] + "…";
 
-    [GeneratedRegex(@"^\s*(and|but|also|so|ok|okay|then)\b[\s,]*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"^\s*(and|but|also|so|ok|okay|then)\b[\s,]*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Connector();
 
-    [GeneratedRegex(@"^\s*(and\s+|but\s+|ok\s+|okay\s+)?(what|how)\s+about\s+(?<x>[^?]+)\??\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"^\s*(and\s+|but\s+|ok\s+|okay\s+)?(what|how)\s+about\s+(?<x>[^?]+)\??\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex WhatAbout();
 
-    [GeneratedRegex(@"[\p{L}\p{N}][\p{L}\p{N}'-]*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"[\p{L}\p{N}][\p{L}\p{N}'-]*", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Word();
 
-    [GeneratedRegex(@"(?<=[a-z,;:]\s)(\p{Lu}[\p{L}\p{N}]+(\s\p{Lu}[\p{L}\p{N}]+)?)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"(?<=[a-z,;:]\s)(\p{Lu}[\p{L}\p{N}]+(\s\p{Lu}[\p{L}\p{N}]+)?)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: SafeRegex.TimeoutMilliseconds)]
     private static partial Regex NameToken();
 }

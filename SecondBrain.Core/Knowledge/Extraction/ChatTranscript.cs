@@ -84,9 +84,9 @@ public static partial class ChatTranscript
         return speakers;
     }
 
-    [GeneratedRegex(@"^\[(\d{1,6})\]\.([A-Za-z_]{1,30}): ?(.*)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"^\[(\d{1,6})\]\.([A-Za-z_]{1,30}): ?(.*)$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex FlattenedField();
 
-    [GeneratedRegex(@"^([^:\n]{2,60}): ", RegexOptions.Multiline | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"^([^:\n]{2,60}): ", RegexOptions.Multiline | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex SpeakerLine();
 }

@@ -128,15 +128,15 @@ public static partial class SentenceAnalyzer
         }
     }
 
-    [GeneratedRegex(@"^\*\*(?<term>[^*]{1,60})\*\*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"^\*\*(?<term>[^*]{1,60})\*\*", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex BoldLead();
 
-    [GeneratedRegex(@"\*\*(?<term>[^*]{1,60})\*\*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"\*\*(?<term>[^*]{1,60})\*\*", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex BoldTerm();
 
-    [GeneratedRegex(@"^(?<term>\[?[A-Z][A-Z0-9]*(?:[-/][A-Z0-9]+)*\]?)\s*(?::|\s[–—-])\s+(?<meaning>\S.{2,})$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"^(?<term>\[?[A-Z][A-Z0-9]*(?:[-/][A-Z0-9]+)*\]?)\s*(?::|\s[–—-])\s+(?<meaning>\S.{2,})$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex ColonLead();
 
-    [GeneratedRegex(@"(?<term>\[[A-Z][A-Z0-9-]+\]|\b[A-Z][a-z]{2,}[A-Za-z]*|\b[A-Z][A-Z0-9-]{1,9})\s\((?<meaning>[^()]{8,200})\)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"(?<term>\[[A-Z][A-Z0-9-]+\]|\b[A-Z][a-z]{2,}[A-Za-z]*|\b[A-Z][A-Z0-9-]{1,9})\s\((?<meaning>[^()]{8,200})\)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Explained();
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using SecondBrain.Core.Common;
 using SecondBrain.Core.AI;
 using SecondBrain.Core.Search.Vectors;
 
@@ -123,7 +124,7 @@ public sealed partial class ExtractiveAnswerer(CachedEmbeddingService embeddings
             var index = 0;
             foreach (var line in SentenceFilter.ContentLines(hit.Text))
             {
-                foreach (var sentence in SentenceBoundary().Split(line).Select(s => s.Trim()))
+                foreach (var sentence in SafeRegex.Split(SentenceBoundary(), line).Select(s => s.Trim()))
                 {
                     if (sentence.Length >= 25 && sentence.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length >= 4 && !SentenceFilter.IsNoiseLine(sentence))
                     {
@@ -171,21 +172,21 @@ public sealed partial class ExtractiveAnswerer(CachedEmbeddingService embeddings
         : word.Length > 3 && word.EndsWith('s') ? word[..^1]
         : word;
 
-    [GeneratedRegex(@"(?<=[.!?])\s+(?=[A-Z0-9""'(])", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"(?<=[.!?])\s+(?=[A-Z0-9""'(])", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: SafeRegex.TimeoutMilliseconds)]
     private static partial Regex SentenceBoundary();
 
-    [GeneratedRegex(@"^(\w+\s+)?(who|whom|whose)\b", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"^(\w+\s+)?(who|whom|whose)\b", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex WhoQuestion();
 
-    [GeneratedRegex(@"\b\p{Lu}\p{Ll}+\s\p{Lu}\p{Ll}+|\b(team|lead|manager|owner|head of|director|engineer)\b", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"\b\p{Lu}\p{Ll}+\s\p{Lu}\p{Ll}+|\b(team|lead|manager|owner|head of|director|engineer)\b", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex PersonName();
 
-    [GeneratedRegex(@"\b(\d{4}|\d{1,2}:\d{2}|january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|monday|tuesday|wednesday|thursday|friday|saturday|sunday|q[1-4]|today|tomorrow|yesterday|week|month|quarter|year|daily|weekly|monthly)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"\b(\d{4}|\d{1,2}:\d{2}|january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|monday|tuesday|wednesday|thursday|friday|saturday|sunday|q[1-4]|today|tomorrow|yesterday|week|month|quarter|year|daily|weekly|monthly)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex TimeExpression();
 
-    [GeneratedRegex(@"\b(because|since|so that|due to|in order to|as a result|the reason|caused by|thanks to|to avoid|to reduce)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"\b(because|since|so that|due to|in order to|as a result|the reason|caused by|thanks to|to avoid|to reduce)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Reason();
 
-    [GeneratedRegex(@"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|half|dozen)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|half|dozen)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Quantity();
 }

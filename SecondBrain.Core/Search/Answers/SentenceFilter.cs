@@ -70,27 +70,27 @@ public static partial class SentenceFilter
         return pieces.Count > 0 && pieces.All(p => NavigationWords.Contains(p));
     }
 
-    [GeneratedRegex(@"^(from|to|cc|bcc|date|sent|subject|reply-to|message-id|in-reply-to|references|importance|attachments?)\s*:", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"^(from|to|cc|bcc|date|sent|subject|reply-to|message-id|in-reply-to|references|importance|attachments?)\s*:", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex HeaderLine();
 
-    [GeneratedRegex(@"^(on\s.{4,120}\swrote:|.{2,80}\s(wrote|schrieb|a écrit)\s?:)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"^(on\s.{4,120}\swrote:|.{2,80}\s(wrote|schrieb|a écrit)\s?:)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex ReplyAttribution();
 
-    [GeneratedRegex(@"^-{2,}\s*(original message|forwarded message)\s*-{2,}|^begin forwarded message:", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"^-{2,}\s*(original message|forwarded message)\s*-{2,}|^begin forwarded message:", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex OriginalMessage();
 
-    [GeneratedRegex(@"^(sent from my \w+|get outlook for \w+)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"^(sent from my \w+|get outlook for \w+)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex SignatureStart();
 
-    [GeneratedRegex(@"^(best|best regards|kind regards|regards|thanks|thank you|many thanks|cheers|sincerely|yours|br|hi|hello|hey|dear)\b[\w\s]{0,30}[,!.]?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"^(best|best regards|kind regards|regards|thanks|thank you|many thanks|cheers|sincerely|yours|br|hi|hello|hey|dear)\b[\w\s]{0,30}[,!.]?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex SignOff();
 
-    [GeneratedRegex(@"(©|\(c\)|copyright\s\d{4}|all rights reserved|unsubscribe|view (this|in) (email|browser)|cookie (policy|settings))", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"(©|\(c\)|copyright\s\d{4}|all rights reserved|unsubscribe|view (this|in) (email|browser)|cookie (policy|settings))", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Boilerplate();
 
-    [GeneratedRegex(@"^([+()\d\s.-]{7,}|[\w.+-]+@[\w-]+(\.[\w-]+)+|https?://\S+|(tel|phone|mobile|fax|www)[:.]?\s.*)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"^([+()\d\s.-]{7,}|[\w.+-]+@[\w-]+(\.[\w-]+)+|https?://\S+|(tel|phone|mobile|fax|www)[:.]?\s.*)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex ContactOnly();
 
-    [GeneratedRegex(@"\s[|»›·•/]\s|\s{3,}|\t", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"\s[|»›·•/]\s|\s{3,}|\t", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex NavigationSeparator();
 }

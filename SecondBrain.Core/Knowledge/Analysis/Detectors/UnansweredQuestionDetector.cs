@@ -187,6 +187,6 @@ public sealed partial class UnansweredQuestionDetector : IGapDetector
         return result;
     }
 
-    [GeneratedRegex(@"^([^:\n]{2,60}): ", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"^([^:\n]{2,60}): ", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex SpeakerPrefix();
 }

@@ -162,21 +162,21 @@ public static partial class AnswerRules
         "saturday", "sunday"
     };
 
-    [GeneratedRegex(@"[\p{L}\p{N}][\p{L}\p{N}'’\-]*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"[\p{L}\p{N}][\p{L}\p{N}'’\-]*", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Word();
 
-    [GeneratedRegex(@"^\W*(who|whom|whose|when|how long|how many|how much|how far|how often)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"^\W*(who|whom|whose|when|how long|how many|how much|how far|how often)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex WhWord();
 
-    [GeneratedRegex(@"\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}+|\b(I|me|we|you|he|she|they)\b|\b(owner|owns|lead|manager|team|responsible|in charge|approves?|admin|administrator|officer|department)\b", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}+|\b(I|me|we|you|he|she|they)\b|\b(owner|owns|lead|manager|team|responsible|in charge|approves?|admin|administrator|officer|department)\b", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex PersonOrRole();
 
-    [GeneratedRegex(@"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|a few|several|no longer|forever|indefinitely)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|a few|several|no longer|forever|indefinitely)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Number();
 
-    [GeneratedRegex(@",?\s*\b(for example|for instance|e\.g\.|such as)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@",?\s*\b(for example|for instance|e\.g\.|such as)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Example();
 
-    [GeneratedRegex(@"^\W*(yes|yep|yeah|no|nope|sure|correct|right|absolutely|definitely|not yet)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"^\W*(yes|yep|yeah|no|nope|sure|correct|right|absolutely|definitely|not yet)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex YesNo();
 }

@@ -29,33 +29,33 @@ public static partial class DutyRules
     }
 
     [GeneratedRegex(@"\b(every|each)\s+(\d+\s+)?(other\s+|second\s+|third\s+)?(day|days|week|weeks|month|months|quarter|quarters|year|years|morning|evening|night|weekday|working day|business day|release|sprint|cycle|shift|hour|hours|minute|minutes|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|september|october|november|december|spring|summer|autumn|fall|winter|time)\b|\b(daily|weekly|fortnightly|biweekly|bi-weekly|monthly|quarterly|yearly|annually|nightly|hourly)\b|\b(once|twice|three times)\s+(a|per|every)\s+\w+|\bafter every\b",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Recurrence();
 
     [GeneratedRegex(@"\b(has|have|needs?|must|should|shall|is|are|gets?|will)\s+(to\s+)?(be\s+|get\s+)?(re-?)?[a-z]+(ed|en|wn|ne|nt|ld|pt|un|id)\b",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Obligation();
 
     [GeneratedRegex(@"\b(happens?|runs?|renews?|expires?|rotates?|reloads?|recurs?|repeats?|occurs?|takes place|is due|are due|falls? due|comes? up)\b\s+(\w+\s+){0,4}?(every|each|daily|weekly|monthly|quarterly|yearly|annually|nightly|twice|once)\b",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex ThingRecurs();
 
-    [GeneratedRegex(@"\b(billed|invoiced|charged|priced|costs?|per (month|year|seat|user|message)|subscription|fee|price)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"\b(billed|invoiced|charged|priced|costs?|per (month|year|seat|user|message)|subscription|fee|price)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Pricing();
 
-    [GeneratedRegex(@"\b(was|were|had been|ran|went|happened|failed|broke)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"\b(was|were|had been|ran|went|happened|failed|broke)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Report();
 
-    [GeneratedRegex(@"(^|[^\p{L}])(I|I'm|I'll|I've|we|we'll|we're|my|our team|you)(?=[^\p{L}]|$)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"(^|[^\p{L}])(I|I'm|I'll|I've|we|we'll|we're|my|our team|you)([^\p{L}]|$)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex PersonalDoer();
 
-    [GeneratedRegex(@"\b(by|owner:?|owned by|responsible:?)\s+(Dr\.?\s+)?\p{Lu}\p{Ll}+(\s+\p{Lu}\p{Ll}+)?\b", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"\b(by|owner:?|owned by|responsible:?)\s+(Dr\.?\s+)?\p{Lu}\p{Ll}+(\s+\p{Lu}\p{Ll}+)?\b", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex ByName();
 
     // "reviewed every May by the policy owner": the owner is a role the documents name elsewhere.
-    [GeneratedRegex(@"\bby\s+(the|our|its|their)\s+([\w-]+\s+){0,2}(owner|lead|manager|team|officer|administrator|admin|coordinator|department)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"\bby\s+(the|our|its|their)\s+([\w-]+\s+){0,2}(owner|lead|manager|team|officer|administrator|admin|coordinator|department)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex ByRole();
 
-    [GeneratedRegex(@"\(\s*\p{Lu}\p{Ll}+(\s+\p{Lu}\p{Ll}+)?(\s*,\s*\p{Lu}\p{Ll}+(\s+\p{Lu}\p{Ll}+)?)*\s*\)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"\(\s*\p{Lu}\p{Ll}+(\s+\p{Lu}\p{Ll}+)?(\s*,\s*\p{Lu}\p{Ll}+(\s+\p{Lu}\p{Ll}+)?)*\s*\)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex NameInParentheses();
 }

@@ -26,20 +26,20 @@ public static partial class OperationalRules
     public static bool MentionsSecrets(string sentence) => Keepable().IsMatch(sentence);
 
     [GeneratedRegex(@"\b(credentials?|passwords?|passphrases?|secrets?|api[ -]?keys?|private\s+keys?|ssh\s+keys?|access\s+keys?|recovery\s+codes?|break[- ]glass|tokens?|certificates?|keys?)\b",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Keepable();
 
     [GeneratedRegex(@"\b(is|are)\s+(stored|kept|located|saved|printed|locked)\b|\b(sits?|lives?|lie|lies)\s+(only\s+)?(in|on|at|under)\b|\b(are|is)\s+printed\b|\bin\s+(my|his|her|the)\s+(personal\s+)?(password manager|vault|drawer|safe|cabinet|locker|desk)\b|\bonly\s+(lives?|exists?|sits?)\b",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex KeptIn();
 
     [GeneratedRegex(@"\bthe only (signed |original |paper |physical |remaining )?(copy|original|backup|record)\b|\bonly (one|a single) (copy|original)\b",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex OnlyCopy();
 
     // An instruction: an operation verb in the imperative opening the sentence (after a step number or a "In the X console," lead)
     // with something operable after it (a console, a button, a script, a quoted label, a path, an arrow).
     [GeneratedRegex(@"^(\d+[.)]\s*|step \d+:?\s*|in the [^,]{2,40},\s*|then\s+|first,?\s+|next,?\s+)?(click|run|promote|switch|restart|select|choose|paste|enter|press|execute|type|log ?in to|navigate to|go to|open the|fail over|failover|rotate|revoke|reset|copy|upload|download|set|update|point)\b[^.]{0,200}(console|button|menu|script|\.sh\b|\./|""|“|→|->|`|\bcli\b|dashboard|tab\b|field|repo\b|command)",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Instruction();
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using SecondBrain.Core.Common;
 
 namespace SecondBrain.Core.Knowledge.Analysis.Rules;
 
@@ -13,13 +14,13 @@ namespace SecondBrain.Core.Knowledge.Analysis.Rules;
 public static partial class PlanRules
 {
     public static bool IsPlan(string sentence) =>
-        !GapRules.IsQuestion(sentence) && !GapRules.IsHeaderLine(sentence) && Commitment().Match(Clause(sentence)) is { Success: true } match
+        !GapRules.IsQuestion(sentence) && !GapRules.IsHeaderLine(sentence) && SafeRegex.Match(Commitment(), Clause(sentence)) is { Success: true } match
         && !StateNotAction().IsMatch(match.Value);
 
     /// <summary>The plan is the team's ("we", "our team") rather than one person's ("I'll", "you will").</summary>
     public static bool IsTeamOrThingPlan(string sentence)
     {
-        var match = Commitment().Match(Clause(sentence));
+        var match = SafeRegex.Match(Commitment(), Clause(sentence));
         if (!match.Success)
         {
             return false;
@@ -34,7 +35,7 @@ public static partial class PlanRules
     public static bool HasVagueTime(string sentence) => VagueTime().IsMatch(sentence);
 
     /// <summary>A date, month, weekday, quarter or relative deadline ("next week", "in two weeks").</summary>
-    public static bool HasConcreteTime(string sentence) => GapRules.HasTimeExpression(sentence) && !OnlyVagueDateWords().IsMatch(sentence);
+    public static bool HasConcreteTime(string sentence) => GapRules.HasTimeExpression(sentence) && !SafeRegex.IsMatch(OnlyVagueDateWords(), sentence);
 
     /// <summary>
     /// A plan missing its time: a team or thing plan with no concrete time, or any plan whose only time is vague or an
@@ -62,29 +63,29 @@ public static partial class PlanRules
     };
 
     [GeneratedRegex(@"\b(will|shall)\s+(?!not\b)(\w+\s+)?\w+|\w'll\s+\w+|\b(am|is|are|'re|’re|'m|’m)\s+going\s+to\s+\w+|^\s*going\s+to\s+\w+|\b(plans?|planning|intends?|intending|aims?|aiming)\s+to\s+\w+",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: SafeRegex.TimeoutMilliseconds)]
     private static partial Regex Commitment();
 
     // "will be your contact", "will be the owner": a state described, not something to be done.
-    [GeneratedRegex(@"^(will|shall|'ll|’ll)\s+be\s+(your|the|a|an|our|my|his|her|their|in|on|at|available|able|happy|glad|fine|ok|there|here)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"^(will|shall|'ll|’ll)\s+be\s+(your|the|a|an|our|my|his|her|their|in|on|at|available|able|happy|glad|fine|ok|there|here)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex StateNotAction();
 
-    [GeneratedRegex(@"(^|\b)(i|you|he|she)$|\b(i|you)\s*$|^(i|you)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"(^|\b)(i|you|he|she)$|\b(i|you)\s*$|^(i|you)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex PersonalSubject();
 
     [GeneratedRegex(
         @"\b(soon|eventually|at some point|some day|someday|one day|down the road|in the future|in future|sooner or later|later on|at a later (date|stage|point)|in due course|when (the )?time (allows|permits)|not yet (planned|scheduled))\b"
         + @"|\b(when|once|after|as soon as)\s+(the|we|it|they|our|a|an|hiring|budget|funding|capacity|all|every)\b[^.;]{0,80}?\b(starts?|started|picks up|is|are|has|have|gets?|joins?|arrives?|ready|done|finished|signs?|signed|moved|allows?|frees? up|comes? in|lands?)\b",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex VagueTime();
 
     // "later this year" is a time; "a later stage" is not, and neither is "for now".
-    [GeneratedRegex(@"^(?!.*\b(19|20)\d{2}\b)(?!.*\b\d{1,2}\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))(?=.*\bfor now\b)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"^(?!.*\b(19|20)\d{2}\b)(?!.*\b\d{1,2}\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))(?=.*\bfor now\b)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: SafeRegex.TimeoutMilliseconds)]
     private static partial Regex OnlyVagueDateWords();
 
-    [GeneratedRegex(@"^\s*(if|unless|whether)\b|\bwould\b|\bcould\b|\bmight\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"^\s*(if|unless|whether)\b|\bwould\b|\bcould\b|\bmight\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Hypothetical();
 
-    [GeneratedRegex(@"[\p{L}\p{N}][\p{L}\p{N}\-]*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"[\p{L}\p{N}][\p{L}\p{N}\-]*", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Word();
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using SecondBrain.Core.Common;
 
 namespace SecondBrain.Core.Knowledge.Analysis.Rules;
 
@@ -25,7 +26,7 @@ public static partial class ValueRules
         }
 
         var values = new List<Value>();
-        foreach (Match match in Quantity().Matches(text))
+        foreach (var match in SafeRegex.Matches(Quantity(), text))
         {
             if (Parse(match) is not { } value)
             {
@@ -121,13 +122,13 @@ public static partial class ValueRules
     };
 
     [GeneratedRegex(@"(?<c>€|\$|£)\s?(?<n>\d[\d,]*(\.\d+)?)|(?:(?<n>\d[\d,]*(\.\d+)?)|\b(?<w>one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty))\s?(?<u>%|percent|euro cents|cents|euros?|EUR|USD|GBP|NOK|SEK|dollars|h|hrs?|hours?|mins?|minutes?|business days|working days|days?|weeks?|months?|years?)(?![\w-])",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: SafeRegex.TimeoutMilliseconds)]
     private static partial Regex Quantity();
 
     [GeneratedRegex(@"\b(from\s+\S+\s+to\b|raised|increased|decreased|reduced|lowered|went up|went down|up from|down from|changed|instead of|no longer|used to|previously|was\s+\S+\s+(before|until))",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Change();
 
-    [GeneratedRegex(@"\b(\p{Lu}[\p{L}\p{N}]+|[A-Z]{2,}[0-9]*)\b", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"\b(\p{Lu}[\p{L}\p{N}]+|[A-Z]{2,}[0-9]*)\b", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Name();
 }
