@@ -49,6 +49,15 @@ var worker = builder.AddProject<Projects.SecondBrain_Worker>("worker")
     .WithEnvironment("DataProtection__KeyEncryptionKey", secrets.DataProtectionKey)
     .WithHttpHealthCheck("/health");
 
+// The fleet's operator (sees every instance; no tenant can grant this): named by OperatorEmail, its password a
+// generated secret parameter the Worker uses to create the account once.
+var operatorEmail = builder.Configuration["OperatorEmail"] is { Length: > 0 } configuredOperator ? configuredOperator : DemoCredentials.OperatorEmail;
+var operatorPassword = builder.AddParameter("operator-password",
+    new GenerateParameterDefault { MinLength = 16, Special = false }, secret: true, persist: true);
+api.WithEnvironment("Operators__Accounts__0__Email", operatorEmail);
+worker.WithEnvironment("Operators__Accounts__0__Email", operatorEmail).WithEnvironment("Operators__Accounts__0__Password", operatorPassword);
+DemoCredentials.PrintOperatorWhenReady(builder, operatorEmail, operatorPassword);
+
 if (settings.Demo)
 {
     var demoPassword = builder.AddParameter("demo-password",
@@ -61,7 +70,7 @@ if (settings.Demo)
 // under the same names, from the AppHost's configuration or user secrets.
 api.WithConfigurationSection(builder.Configuration, "Integrations").WithProviderSecrets(providerSecrets);
 worker.WithConfigurationSection(builder.Configuration, "Integrations").WithProviderSecrets(providerSecrets);
-foreach (var section in new[] { "Sync", "Ingestion", "Embeddings", "VectorIndex", "Knowledge" })
+foreach (var section in new[] { "Sync", "Ingestion", "Embeddings", "VectorIndex", "Knowledge", "Identity", "RateLimits" })
 {
     api.WithConfigurationSection(builder.Configuration, section);
     worker.WithConfigurationSection(builder.Configuration, section);

@@ -64,6 +64,7 @@ public static class SecondBrainCoreExtensions
         var services = builder.Services;
         services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<OperatorOptions>().BindConfiguration(OperatorOptions.SectionName);
         services.AddSingleton<TokenService>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<AccessTokenRevocations>();

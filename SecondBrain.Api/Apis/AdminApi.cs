@@ -11,7 +11,8 @@ public static class AdminApi
 {
     public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(AuthenticationSetup.AdminPolicy);
+        // Fleet-wide: every machine name, pid and address, so operators only (a tenant admin gets 403).
+        var api = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(AuthenticationSetup.OperatorPolicy);
 
         api.MapGet("/instances", ListInstancesAsync)
             .WithName("ListInstances")

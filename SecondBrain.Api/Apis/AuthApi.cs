@@ -10,20 +10,22 @@ public static class AuthApi
     public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/auth").WithTags("Auth");
+        // Per client address, counted across all instances: guessing and mass signups cost the caller, not the fleet.
+        var limited = api.MapGroup("").RequireRateLimiting(RateLimitPolicies.Auth);
 
-        api.MapPost("/signup", SignupAsync)
+        limited.MapPost("/signup", SignupAsync)
             .AllowAnonymous()
             .WithName("Signup")
             .WithSummary("Create a tenant and its first (admin) user, and sign in.");
-        api.MapPost("/login", LoginAsync)
+        limited.MapPost("/login", LoginAsync)
             .AllowAnonymous()
             .WithName("Login")
             .WithSummary("Sign in with e-mail and password. Repeated failures are throttled across all instances.");
-        api.MapPost("/refresh", RefreshAsync)
+        limited.MapPost("/refresh", RefreshAsync)
             .AllowAnonymous()
             .WithName("Refresh")
             .WithSummary("Exchange a refresh token for new tokens. Each refresh token works once; reuse revokes the session family.");
-        api.MapPost("/logout", LogoutAsync)
+        limited.MapPost("/logout", LogoutAsync)
             .WithName("Logout")
             .WithSummary("Revoke the given refresh token's session family (or all of the user's sessions) and the current access token.");
         api.MapGet("/me", MeAsync)
@@ -45,7 +47,7 @@ public static class AuthApi
     public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> LoginAsync(
         LoginRequest request, AuthService auth, HttpContext http, CancellationToken ct)
     {
-        var outcome = await auth.LoginAsync(request, ct);
+        var outcome = await auth.LoginAsync(request, http.Connection.RemoteIpAddress?.ToString() ?? "unknown", ct);
         return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : outcome.Problem!.ToHttpResult(http);
     }
 

@@ -17,6 +17,7 @@ public static class ConversationsApi
         api.MapPatch("/{id:guid}", UpdateAsync).WithName("UpdateConversation").WithSummary("Rename, pin or archive.");
         api.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteConversation").WithSummary("Delete a conversation and its messages.");
         api.MapPost("/{id:guid}/messages", SendAsync)
+            .RequireRateLimiting(RateLimitPolicies.Tenant)
             .WithName("SendMessage")
             .WithSummary("Ask in the conversation: a follow-up is answered in its context. Accept: text/event-stream streams question, citations, delta and done events.");
         api.MapGet("/{id:guid}/messages/{messageId:guid}/events", FollowAsync)

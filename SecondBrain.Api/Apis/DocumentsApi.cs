@@ -17,6 +17,7 @@ public static class DocumentsApi
         var api = app.MapGroup("/api/documents").WithTags("Documents");
 
         api.MapPost("/", AddAsync)
+            .RequireRateLimiting(RateLimitPolicies.Tenant)
             .DisableAntiforgery()
             .WithMetadata(new RequestSizeLimitAttribute(maxUploadBytes))
             .WithName("AddDocuments")

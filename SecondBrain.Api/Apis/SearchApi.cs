@@ -22,9 +22,11 @@ public static class SearchApi
         var api = app.MapGroup("/api").WithTags("Search");
 
         api.MapPost("/search", SearchAsync)
+            .RequireRateLimiting(RateLimitPolicies.Tenant)
             .WithName("Search")
             .WithSummary("Hybrid (dense + keyword, reciprocal rank fusion), dense or keyword search with filters and highlights.");
         api.MapPost("/ask", AskAsync)
+            .RequireRateLimiting(RateLimitPolicies.Tenant)
             .WithName("Ask")
             .WithSummary("An answer with numbered citations. With Accept: text/event-stream the answer streams as Server-Sent Events.");
 

@@ -21,6 +21,7 @@ public static class SyncApi
         var api = app.MapGroup("/api/sync").WithTags("Sync");
 
         api.MapPost("/{source}", StartAsync)
+            .RequireRateLimiting(RateLimitPolicies.Tenant)
             .DisableAntiforgery()
             .WithMetadata(new RequestSizeLimitAttribute(maxUploadBytes))
             .WithName("StartSync")

@@ -26,6 +26,7 @@ internal static class ApiServiceExtensions
 
         builder.Services.AddSecondBrainProblemDetails();
         builder.Services.AddSecondBrainAuthentication();
+        builder.Services.AddSecondBrainRateLimiting();
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
         return builder;
     }
@@ -45,6 +46,7 @@ internal static class ApiServiceExtensions
 
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
 
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/scalar").AllowAnonymous();

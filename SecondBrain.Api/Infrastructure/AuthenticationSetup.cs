@@ -11,6 +11,9 @@ internal static class AuthenticationSetup
 {
     public const string AdminPolicy = "admin";
 
+    /// <summary>Fleet-wide endpoints: operators named by the deployment, never a tenant's admin.</summary>
+    public const string OperatorPolicy = "operator";
+
     public static IServiceCollection AddSecondBrainAuthentication(this IServiceCollection services)
     {
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
@@ -34,7 +37,8 @@ internal static class AuthenticationSetup
         // Everything needs a signed-in user unless it says otherwise (signup, login, refresh, health, API docs).
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
-            .AddPolicy(AdminPolicy, policy => policy.RequireAuthenticatedUser().RequireRole(Roles.Admin));
+            .AddPolicy(AdminPolicy, policy => policy.RequireAuthenticatedUser().RequireRole(Roles.Admin))
+            .AddPolicy(OperatorPolicy, policy => policy.RequireAuthenticatedUser().RequireClaim(SecondBrainClaims.Operator, "true"));
 
         return services;
     }

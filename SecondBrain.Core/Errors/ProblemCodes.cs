@@ -25,6 +25,9 @@ public static class ProblemCodes
     public const string InvalidCredentials = "invalid_credentials";
     public const string LoginThrottled = "login_throttled";
     public const string EmailTaken = "email_taken";
+
+    /// <summary>429: this client or tenant sent more requests than its limit allows; retry after the Retry-After header.</summary>
+    public const string RateLimited = "rate_limited";
     public const string InvalidRefreshToken = "invalid_refresh_token";
     public const string RefreshTokenReused = "refresh_token_reused";
 

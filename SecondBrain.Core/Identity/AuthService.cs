@@ -24,9 +24,12 @@ public sealed class AuthService(
     AccessTokenRevocations revocations,
     IPasswordHasher<User> passwordHasher,
     IOptions<JwtOptions> jwtOptions,
+    IOptionsMonitor<OperatorOptions> operators,
     InstanceIdentity instance,
     TimeProvider time)
 {
+    // An operator's address counts as taken: the deployment's seeder owns it, so no tenant can claim it first.
+    private static readonly ApiProblem EmailTaken = new(409, ProblemCodes.EmailTaken, "A user with this e-mail address already exists.");
     private static readonly ApiProblem InvalidCredentials = new(401, ProblemCodes.InvalidCredentials, "The e-mail or password is incorrect.");
     private static readonly ApiProblem InvalidRefreshToken = new(401, ProblemCodes.InvalidRefreshToken, "The refresh token is unknown, expired or revoked.");
     private static readonly ApiProblem RefreshReused = new(401, ProblemCodes.RefreshTokenReused,
@@ -42,6 +45,11 @@ public sealed class AuthService(
                 .ToProblem() is { } invalid)
         {
             return invalid;
+        }
+
+        if (operators.CurrentValue.IsOperator(request.Email!))
+        {
+            return EmailTaken;
         }
 
         var tenantRow = new Tenant { Name = request.TenantName!.Trim() };
@@ -60,7 +68,8 @@ public sealed class AuthService(
         return new SignupResponse(new TenantResponse(tenantRow.Id, tenantRow.Name, tenantRow.CreatedAt), UserResponse.From(user), issued);
     }
 
-    public async Task<Outcome<TokenResponse>> LoginAsync(LoginRequest request, CancellationToken ct)
+    /// <param name="client">The caller's address: failed attempts are counted per account and address.</param>
+    public async Task<Outcome<TokenResponse>> LoginAsync(LoginRequest request, string client, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request.Email) || string.IsNullOrEmpty(request.Password))
         {
@@ -71,22 +80,23 @@ public sealed class AuthService(
         }
 
         var normalized = User.Normalize(request.Email);
-        if (await throttle.GetLockoutAsync(normalized) is { } retryAfter)
+        if (await throttle.BeginAttemptAsync(normalized, client) is { } retryAfter)
         {
-            return new ApiProblem(429, ProblemCodes.LoginThrottled, "Too many failed logins for this account; try again later.")
+            return new ApiProblem(429, ProblemCodes.LoginThrottled, "Too many failed logins for this account from this address; try again later.")
             {
                 RetryAfter = retryAfter
             };
         }
 
         var user = await db.Users.IgnoreQueryFilters().SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
+        // An unknown address is verified against a stand-in hash, so it costs what a known one does: the time
+        // taken reveals nothing about who is registered.
         var verdict = user is null
-            ? PasswordVerificationResult.Failed
+            ? VerifyAgainstStandIn(request.Password)
             : passwordHasher.VerifyHashedPassword(user, user.PasswordHash, request.Password);
 
         if (user is null || verdict == PasswordVerificationResult.Failed)
         {
-            await throttle.RecordFailureAsync(normalized);
             if (user is not null)
             {
                 Audit(user.TenantId, user.Id, AuditActions.LoginFailed, user.Id.ToString());
@@ -101,10 +111,20 @@ public sealed class AuthService(
             user.PasswordHash = passwordHasher.HashPassword(user, request.Password);
         }
 
-        await throttle.ResetAsync(normalized);
+        await throttle.SucceededAsync(normalized, client);
         user.LastLoginAt = time.GetUtcNow();
         Audit(user.TenantId, user.Id, AuditActions.LoginSucceeded, user.Id.ToString());
         return await IssueTokensAsync(user, familyId: null, ct);
+    }
+
+    private static readonly User StandInUser = new() { Email = "", NormalizedEmail = "", DisplayName = "", PasswordHash = "", Role = Roles.Member };
+    private static string? _standInHash;
+
+    private PasswordVerificationResult VerifyAgainstStandIn(string password)
+    {
+        var hash = _standInHash ??= passwordHasher.HashPassword(StandInUser, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)));
+        passwordHasher.VerifyHashedPassword(StandInUser, hash, password);
+        return PasswordVerificationResult.Failed;
     }
 
     public async Task<Outcome<TokenResponse>> RefreshAsync(RefreshRequest request, CancellationToken ct)
@@ -232,6 +252,11 @@ public sealed class AuthService(
             return invalid;
         }
 
+        if (operators.CurrentValue.IsOperator(request.Email!))
+        {
+            return EmailTaken;
+        }
+
         var tenantId = tenant.TenantId ?? throw new InvalidOperationException("Creating a user needs a tenant.");
         var user = NewUser(tenantId, request.Email!, request.Password!, request.DisplayName!, role);
         db.Users.Add(user);
@@ -281,7 +306,7 @@ public sealed class AuthService(
         catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
             db.ChangeTracker.Clear();
-            return new ApiProblem(409, ProblemCodes.EmailTaken, "A user with this e-mail address already exists.");
+            return EmailTaken;
         }
     }
 

@@ -7,39 +7,48 @@ using StackExchange.Redis;
 namespace SecondBrain.Core.Identity;
 
 /// <summary>
-/// Counts failed logins per account in Redis so the limit holds however requests are spread over instances.
-/// The counter expires with its window; a successful login clears it. Without Redis the limit cannot be enforced,
+/// Limits password guesses per account and client address, in Redis so the limit holds however requests are spread
+/// over instances. The attempt is counted atomically <em>before</em> the password is checked, so parallel guesses
+/// cannot all slip in between a read and an increment: at most <see cref="LoginThrottleOptions.MaxFailures"/> are
+/// verified per window. Keyed by account and address, a third party who guesses wrong locks out only their own
+/// address, never the account's owner elsewhere; the window starts at the first attempt and is not extended, and the
+/// per-address request limit bounds how fast any one address may try. Without Redis the limit cannot be enforced,
 /// so logins answer 503 (dependency_unavailable) rather than let guesses through unthrottled.
 /// </summary>
 public sealed class LoginThrottle(IConnectionMultiplexer redis, IOptions<LoginThrottleOptions> options)
 {
-    // The key is a hash, so e-mail addresses do not sit in Redis in clear.
-    private static RedisKey Key(string normalizedEmail) =>
-        "sb:login-failures:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalizedEmail)));
+    // INCR and start the window on the first attempt, in one step; answers the count and the window's time left.
+    private static readonly LuaScript CountAttempt = LuaScript.Prepare("""
+        local n = redis.call('INCR', @key)
+        if n == 1 then redis.call('PEXPIRE', @key, @window) end
+        return { n, redis.call('PTTL', @key) }
+        """);
 
-    /// <summary>When the account is locked out, how long until it may try again.</summary>
-    public async Task<TimeSpan?> GetLockoutAsync(string normalizedEmail)
+    // Hashed, so neither e-mail addresses nor client addresses sit in Redis in clear.
+    private static RedisKey Key(string normalizedEmail, string client) =>
+        "sb:login-attempts:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalizedEmail + "\n" + client)));
+
+    /// <summary>
+    /// Counts this attempt. Null when the password may be checked; otherwise how long until this client may try
+    /// this account again.
+    /// </summary>
+    public async Task<TimeSpan?> BeginAttemptAsync(string normalizedEmail, string client)
     {
-        var db = redis.GetDatabase();
-        var key = Key(normalizedEmail);
-        var count = await db.StringGetAsync(key).Require("login throttle");
-        if (!count.HasValue || (long)count < options.Value.MaxFailures)
+        var o = options.Value;
+        var result = (RedisResult[])(await redis.GetDatabase()
+            .ScriptEvaluateAsync(CountAttempt, new { key = Key(normalizedEmail, client), window = (long)o.Window.TotalMilliseconds })
+            .Require("login throttle"))!;
+        var attempts = (long)result[0];
+        if (attempts <= o.MaxFailures)
         {
             return null;
         }
 
-        var ttl = await db.KeyTimeToLiveAsync(key).Require("login throttle");
-        return ttl ?? options.Value.Window;
+        var left = (long)result[1];
+        return left > 0 ? TimeSpan.FromMilliseconds(left) : o.Window;
     }
 
-    public async Task RecordFailureAsync(string normalizedEmail)
-    {
-        var db = redis.GetDatabase();
-        var key = Key(normalizedEmail);
-        await db.StringIncrementAsync(key).Require("login throttle");
-        // NX: the window starts at the first failure and is not extended by later ones.
-        await db.KeyExpireAsync(key, options.Value.Window, ExpireWhen.HasNoExpiry).Require("login throttle");
-    }
-
-    public Task ResetAsync(string normalizedEmail) => redis.GetDatabase().KeyDeleteAsync(Key(normalizedEmail)).Require("login throttle");
+    /// <summary>A successful login clears the count: only failures accumulate.</summary>
+    public Task SucceededAsync(string normalizedEmail, string client) =>
+        redis.GetDatabase().KeyDeleteAsync(Key(normalizedEmail, client)).Require("login throttle");
 }

@@ -13,12 +13,15 @@ public static class SecondBrainClaims
     public const string Role = "role";
     public const string Email = "email";
     public const string Name = "name";
+
+    /// <summary>"true" on an operator's token: a deployment-named role no tenant can grant.</summary>
+    public const string Operator = "op";
 }
 
 public sealed record AccessToken(string Token, DateTimeOffset ExpiresAt);
 
 /// <summary>Issues access tokens and creates and hashes opaque refresh tokens.</summary>
-public sealed class TokenService(IOptions<JwtOptions> options, TimeProvider time)
+public sealed class TokenService(IOptions<JwtOptions> options, IOptionsMonitor<OperatorOptions> operators, TimeProvider time)
 {
     private readonly JsonWebTokenHandler _handler = new();
 
@@ -29,6 +32,20 @@ public sealed class TokenService(IOptions<JwtOptions> options, TimeProvider time
         var o = options.Value;
         var now = time.GetUtcNow();
         var expires = now.Add(o.AccessTokenLifetime);
+        var claims = new List<Claim>
+        {
+            new(JwtRegisteredClaimNames.Sub, user.Id.ToString()),
+            new(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
+            new(SecondBrainClaims.TenantId, user.TenantId.ToString()),
+            new(SecondBrainClaims.Role, user.Role),
+            new(SecondBrainClaims.Email, user.Email),
+            new(SecondBrainClaims.Name, user.DisplayName)
+        };
+        if (operators.CurrentValue.IsOperator(user.Email))
+        {
+            claims.Add(new Claim(SecondBrainClaims.Operator, "true"));
+        }
+
         var token = _handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = o.Issuer,
@@ -37,15 +54,7 @@ public sealed class TokenService(IOptions<JwtOptions> options, TimeProvider time
             NotBefore = now.UtcDateTime,
             Expires = expires.UtcDateTime,
             SigningCredentials = new SigningCredentials(CreateSigningKey(o), SecurityAlgorithms.HmacSha256),
-            Subject = new ClaimsIdentity(
-            [
-                new Claim(JwtRegisteredClaimNames.Sub, user.Id.ToString()),
-                new Claim(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
-                new Claim(SecondBrainClaims.TenantId, user.TenantId.ToString()),
-                new Claim(SecondBrainClaims.Role, user.Role),
-                new Claim(SecondBrainClaims.Email, user.Email),
-                new Claim(SecondBrainClaims.Name, user.DisplayName)
-            ])
+            Subject = new ClaimsIdentity(claims)
         });
         return new AccessToken(token, expires);
     }

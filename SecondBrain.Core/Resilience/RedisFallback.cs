@@ -70,7 +70,8 @@ public static class RedisFallback
         return true;
     }
 
-    private static void Record(Exception ex, ILogger logger, string purpose)
+    /// <summary>For a caller that falls back by itself (synchronous paths): counts and logs like the helpers above.</summary>
+    public static void Record(Exception ex, ILogger logger, string purpose)
     {
         Fallbacks.Add(1, new KeyValuePair<string, object?>("purpose", purpose));
         var now = Environment.TickCount64;

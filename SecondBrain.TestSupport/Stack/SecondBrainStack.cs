@@ -63,6 +63,11 @@ public sealed class SecondBrainStack : IAsyncDisposable
         _workerReplicas = workerReplicas;
     }
 
+    /// <summary>The deployment-named operator the AppHost creates (fleet-wide endpoints), and its password in this stack.</summary>
+    public const string OperatorEmail = "operator@secondbrain.local";
+
+    public string OperatorPassword { get; private set; } = "";
+
     public DistributedApplication App { get; }
     public string DataDirectory { get; }
     public IConnectionMultiplexer Redis { get; private set; } = null!;
@@ -77,6 +82,7 @@ public sealed class SecondBrainStack : IAsyncDisposable
     public static async Task<SecondBrainStack> StartAsync(StackOptions options)
     {
         var owned = options.KeptDataDirectory is null;
+        var operatorPassword = owned ? "operator-" + Guid.NewGuid().ToString("N") : "kept-data-operator-password";
         var dataDirectory = owned
             ? Path.Combine(Path.GetTempPath(), options.Purpose, Guid.NewGuid().ToString("N"))
             : Path.GetFullPath(options.KeptDataDirectory!);
@@ -94,8 +100,19 @@ public sealed class SecondBrainStack : IAsyncDisposable
             "--Parameters:redis-password", owned ? "test-" + Guid.NewGuid().ToString("N") : "kept-data-password",
             "--Parameters:app-db-password", owned ? "test-" + Guid.NewGuid().ToString("N") : "kept-data-password",
             "--Parameters:dataprotection-key", owned ? "test-key-" + Guid.NewGuid().ToString("N") : "kept-data-key-encryption-key-0123456789",
-            "--Parameters:jwt-signing-key", "test-signing-key-" + Guid.NewGuid().ToString("N")
+            "--Parameters:jwt-signing-key", "test-signing-key-" + Guid.NewGuid().ToString("N"),
+            "--Parameters:operator-password", operatorPassword
         };
+        // All test traffic comes from one address: per-address and per-tenant limits are raised unless a test sets them.
+        foreach (var (key, value) in new Dictionary<string, string> { ["RateLimits:Auth:PermitLimit"] = "1000000", ["RateLimits:Tenant:PermitLimit"] = "1000000" })
+        {
+            if (!options.Settings.ContainsKey(key))
+            {
+                args.Add($"--{key}");
+                args.Add(value);
+            }
+        }
+
         foreach (var (key, value) in options.Settings)
         {
             args.Add($"--{key}");
@@ -114,7 +131,7 @@ public sealed class SecondBrainStack : IAsyncDisposable
         options.Configure?.Invoke(builder);
 
         var app = await builder.BuildAsync(timeout.Token);
-        var stack = new SecondBrainStack(app, dataDirectory, owned, options.ApiReplicas, options.WorkerReplicas);
+        var stack = new SecondBrainStack(app, dataDirectory, owned, options.ApiReplicas, options.WorkerReplicas) { OperatorPassword = operatorPassword };
         try
         {
             var clock = Stopwatch.StartNew();

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SecondBrain.Core.Identity;
 using SecondBrain.Core.Integrations;
 using SecondBrain.Core.Sync;
 using SecondBrain.ServiceDefaults.Telemetry;
@@ -91,6 +92,26 @@ public class SecondBrainAppFixture : IAsyncLifetime
             Configure = Configure,
             StartTimeout = TimeSpan.FromMinutes(4)
         });
+    }
+
+    /// <summary>
+    /// The operator's access token. The Worker creates the account at start-up, so this waits for it (a few
+    /// seconds at most) rather than racing it.
+    /// </summary>
+    public async Task<string> OperatorTokenAsync()
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var login = await Api(0).LoginAsync(SecondBrainStack.OperatorEmail, Stack.OperatorPassword);
+            if (login.StatusCode == HttpStatusCode.OK)
+            {
+                return (await login.Content.ReadFromJsonAsync<TokenResponse>(ApiClient.Json))!.AccessToken;
+            }
+
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"the operator account never accepted its login ({(int)login.StatusCode})");
+            await Task.Delay(500);
+        }
     }
 
     public Replica Api(int index) => ApiReplicas[((index % ApiReplicas.Count) + ApiReplicas.Count) % ApiReplicas.Count];

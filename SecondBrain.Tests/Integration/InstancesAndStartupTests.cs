@@ -36,12 +36,12 @@ public sealed class InstancesAndStartupTests(SecondBrainAppFixture app)
     }
 
     [Fact]
-    public async Task Admin_instances_lists_every_replica_with_its_memory_figures()
+    public async Task Admin_instances_lists_every_replica_with_its_memory_figures_to_the_operator()
     {
-        var tenant = await app.Api(0).SignupAsync();
+        var operatorToken = await app.OperatorTokenAsync();
         foreach (var replica in app.ApiReplicas)
         {
-            using var client = replica.CreateClient(tenant.Tokens.AccessToken);
+            using var client = replica.CreateClient(operatorToken);
             var response = (await client.GetFromJsonAsync<InstancesResponse>("api/admin/instances", ApiClient.Json))!;
             var ids = response.Instances.Select(i => i.InstanceId).ToHashSet();
             Assert.Superset(app.ApiReplicas.Concat(app.WorkerReplicas).Select(r => r.InstanceId).ToHashSet(), ids);

@@ -4,6 +4,7 @@ using SecondBrain.Core.Common;
 using SecondBrain.Core.Errors;
 using SecondBrain.Core.Identity;
 using SecondBrain.Tests.Infrastructure;
+using SecondBrain.TestSupport.Stack;
 
 namespace SecondBrain.Tests.Integration;
 
@@ -55,6 +56,32 @@ public sealed class TenancyAndRolesTests(SecondBrainAppFixture app)
         await (await member.GetAsync("api/admin/instances")).AssertProblemAsync(HttpStatusCode.Forbidden, ProblemCodes.Forbidden);
         await (await member.GetAsync("api/users")).AssertProblemAsync(HttpStatusCode.Forbidden, ProblemCodes.Forbidden);
         await (await member.GetAsync("api/auth/me")).EnsureStatusAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Fleet_endpoints_need_the_operator_role_which_no_tenant_can_grant_or_claim()
+    {
+        // Every signup is its tenant's admin: that is not enough to see the fleet.
+        var tenant = await app.Api(0).SignupAsync();
+        using (var admin = app.Api(1).CreateClient(tenant.Tokens.AccessToken))
+        {
+            await (await admin.GetAsync("api/admin/instances")).AssertProblemAsync(HttpStatusCode.Forbidden, ProblemCodes.Forbidden);
+
+            // No role a tenant admin can hand out reaches it, and the operator's address cannot be taken by a user.
+            var asOperatorRole = await admin.PostAsJsonAsync("api/users", new CreateUserRequest(ApiClient.UniqueEmail("op"), "member-password", "Op", "operator"));
+            await asOperatorRole.AssertProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
+            var operatorAddress = await admin.PostAsJsonAsync("api/users", new CreateUserRequest(SecondBrainStack.OperatorEmail.ToUpperInvariant(), "member-password", "Op", "admin"));
+            await operatorAddress.AssertProblemAsync(HttpStatusCode.Conflict, ProblemCodes.EmailTaken);
+        }
+
+        using (var anonymous = app.Api(2).CreateClient())
+        {
+            var signup = await anonymous.PostAsJsonAsync("api/auth/signup", new SignupRequest("Pretenders", SecondBrainStack.OperatorEmail, "pretender-password", "Pretender"));
+            await signup.AssertProblemAsync(HttpStatusCode.Conflict, ProblemCodes.EmailTaken);
+        }
+
+        using var operatorClient = app.Api(2).CreateClient(await app.OperatorTokenAsync());
+        await (await operatorClient.GetAsync("api/admin/instances")).EnsureStatusAsync(HttpStatusCode.OK);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class IdentityTests
         {
             TenantId = Guid.NewGuid(), Email = "a@b.test", NormalizedEmail = "A@B.TEST", DisplayName = "A", PasswordHash = "x", Role = Roles.Admin
         };
-        var token = new TokenService(Microsoft.Extensions.Options.Options.Create(Options), TimeProvider.System).CreateAccessToken(user);
+        var token = new TokenService(Microsoft.Extensions.Options.Options.Create(Options), Operators(), TimeProvider.System).CreateAccessToken(user);
 
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(token.Token, new TokenValidationParameters
         {
@@ -36,11 +36,44 @@ public sealed class IdentityTests
     }
 
     [Fact]
+    public async Task Only_an_address_the_deployment_names_gets_the_operator_claim_whatever_its_tenant_role()
+    {
+        var service = new TokenService(Microsoft.Extensions.Options.Options.Create(Options), Operators("Ops@Fleet.test"), TimeProvider.System);
+        var handler = new JsonWebTokenHandler();
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = Options.Issuer,
+            ValidAudience = Options.Audience,
+            IssuerSigningKey = TokenService.CreateSigningKey(Options)
+        };
+
+        var op = new User { TenantId = Guid.NewGuid(), Email = "ops@fleet.test", NormalizedEmail = "OPS@FLEET.TEST", DisplayName = "Ops", PasswordHash = "x", Role = Roles.Member };
+        var admin = new User { TenantId = Guid.NewGuid(), Email = "boss@tenant.test", NormalizedEmail = "BOSS@TENANT.TEST", DisplayName = "Boss", PasswordHash = "x", Role = Roles.Admin };
+
+        var opClaims = (await handler.ValidateTokenAsync(service.CreateAccessToken(op).Token, parameters)).Claims;
+        var adminClaims = (await handler.ValidateTokenAsync(service.CreateAccessToken(admin).Token, parameters)).Claims;
+        Assert.Equal("true", opClaims[SecondBrainClaims.Operator]);
+        Assert.False(adminClaims.ContainsKey(SecondBrainClaims.Operator));
+    }
+
+    private static Microsoft.Extensions.Options.IOptionsMonitor<OperatorOptions> Operators(params string[] emails) =>
+        new FixedOptions<OperatorOptions>(new OperatorOptions { Accounts = [.. emails.Select(e => new OperatorAccount { Email = e })] });
+
+    private sealed class FixedOptions<T>(T value) : Microsoft.Extensions.Options.IOptionsMonitor<T>
+    {
+        public T CurrentValue => value;
+
+        public T Get(string? name) => value;
+
+        public IDisposable? OnChange(Action<T, string?> listener) => null;
+    }
+
+    [Fact]
     public async Task A_token_signed_with_another_key_is_rejected()
     {
         var user = new User { TenantId = Guid.NewGuid(), Email = "a@b.test", NormalizedEmail = "A@B.TEST", DisplayName = "A", PasswordHash = "x", Role = Roles.Member };
         var other = new JwtOptions { SigningKey = "a-different-signing-key-also-long-enough-987654" };
-        var token = new TokenService(Microsoft.Extensions.Options.Options.Create(other), TimeProvider.System).CreateAccessToken(user);
+        var token = new TokenService(Microsoft.Extensions.Options.Options.Create(other), Operators(), TimeProvider.System).CreateAccessToken(user);
 
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(token.Token, new TokenValidationParameters
         {

@@ -3,6 +3,8 @@ using SecondBrain.Core.Knowledge.Analysis;
 using SecondBrain.Core.Ingestion;
 using SecondBrain.Core.Sync;
 using SecondBrain.Core.Demo;
+using SecondBrain.Core.Identity;
+using SecondBrain.Worker.Identity;
 using SecondBrain.Worker.Processors;
 using SecondBrain.Worker.Work;
 
@@ -19,6 +21,8 @@ internal static class WorkerServiceExtensions
         builder.AddSecondBrainCore();
         builder.Services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.SectionName);
         builder.Services.AddHostedService<DemoSeeder>();
+        builder.Services.AddOptions<OperatorOptions>().BindConfiguration(OperatorOptions.SectionName);
+        builder.Services.AddHostedService<OperatorAccountSeeder>();
         builder.AddSecondBrainSync();
         builder.Services.AddLeasedQueue<SyncQueue, SyncRunItem, Guid>();
         builder.AddSecondBrainSearch();
