@@ -69,6 +69,7 @@ public static class SecondBrainCoreExtensions
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<AccessTokenRevocations>();
         services.AddScoped<AuthService>();
+        services.AddScoped<AccountService>();
         return builder;
     }
 }

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SecondBrain.Api.Infrastructure;
+using SecondBrain.Core.Common;
 using SecondBrain.Core.Errors;
+using SecondBrain.Core.Identity;
 using SecondBrain.ServiceDefaults.Telemetry;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -18,8 +20,18 @@ public static class AdminApi
             .WithName("ListInstances")
             .WithSummary("Live Api and Worker instances, from their Redis heartbeats, with memory and cache figures.");
 
+        // The tenant's own trail: for its admins.
+        app.MapGroup("/api/admin/audit").WithTags("Admin").RequireAuthorization(AuthenticationSetup.AdminPolicy)
+            .MapGet("/", ListAuditAsync)
+            .WithName("ListAudit")
+            .WithSummary("The tenant's audit trail, newest first (paged; filter by action, e.g. user.deactivated).");
+
         return api;
     }
+
+    public static async Task<Ok<PagedResult<AuditEntryResponse>>> ListAuditAsync(
+        AccountService accounts, CancellationToken ct, int page = 1, int pageSize = 50, string? action = null) =>
+        TypedResults.Ok(await accounts.ListAuditAsync(new PageRequest(page, pageSize), action, ct));
 
     public static async Task<Results<Ok<InstancesResponse>, ProblemHttpResult>> ListInstancesAsync(
         IServiceProvider services, HttpContext http, CancellationToken ct)

@@ -25,6 +25,15 @@ public static class AuthApi
             .AllowAnonymous()
             .WithName("Refresh")
             .WithSummary("Exchange a refresh token for new tokens. Each refresh token works once; reuse revokes the session family.");
+        limited.MapPost("/password", ChangePasswordAsync)
+            .WithName("ChangePassword")
+            .WithSummary("Change your password (the current one is checked like a login); ends your other sessions, this one stays.");
+        api.MapGet("/sessions", ListSessionsAsync)
+            .WithName("ListSessions")
+            .WithSummary("Your signed-in sessions, the current one marked.");
+        api.MapDelete("/sessions/{id:guid}", RevokeSessionAsync)
+            .WithName("RevokeSession")
+            .WithSummary("End one of your sessions: its refresh token and access tokens stop working on every instance.");
         limited.MapPost("/logout", LogoutAsync)
             .WithName("Logout")
             .WithSummary("Revoke the given refresh token's session family (or all of the user's sessions) and the current access token.");
@@ -73,4 +82,23 @@ public static class AuthApi
         var outcome = await auth.GetCurrentUserAsync(ct);
         return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : outcome.Problem!.ToHttpResult(http);
     }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> ChangePasswordAsync(
+        ChangePasswordRequest request, AccountService accounts, HttpContext http, CancellationToken ct)
+    {
+        var outcome = await accounts.ChangePasswordAsync(request, CurrentSession(http), http.Connection.RemoteIpAddress?.ToString() ?? "unknown", ct);
+        return outcome.Succeeded ? TypedResults.NoContent() : outcome.Problem!.ToHttpResult(http);
+    }
+
+    public static async Task<Ok<IReadOnlyList<SessionResponse>>> ListSessionsAsync(AccountService accounts, HttpContext http, CancellationToken ct) =>
+        TypedResults.Ok(await accounts.ListSessionsAsync(CurrentSession(http), ct));
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeSessionAsync(Guid id, AccountService accounts, HttpContext http, CancellationToken ct)
+    {
+        var outcome = await accounts.RevokeSessionAsync(id, ct);
+        return outcome.Succeeded ? TypedResults.NoContent() : outcome.Problem!.ToHttpResult(http);
+    }
+
+    private static Guid? CurrentSession(HttpContext http) =>
+        Guid.TryParse(http.User.FindFirst(SecondBrainClaims.Session)?.Value, out var family) ? family : null;
 }

@@ -20,6 +20,10 @@ public static class UsersApi
             .RequireAuthorization(AuthenticationSetup.AdminPolicy)
             .WithName("CreateUser")
             .WithSummary("Add a user to the caller's tenant (admin).");
+        api.MapPatch("/{id:guid}", UpdateUserAsync)
+            .RequireAuthorization(AuthenticationSetup.AdminPolicy)
+            .WithName("UpdateUser")
+            .WithSummary("Change a user's role or deactivate / reactivate them (admin); a deactivated user's tokens stop working at once.");
         api.MapGet("/{id:guid}", GetUserAsync)
             .WithName("GetUser")
             .WithSummary("One user of the caller's tenant.");
@@ -43,4 +47,11 @@ public static class UsersApi
         await auth.FindUserAsync(id, ct) is { } user
             ? TypedResults.Ok(user)
             : ApiProblem.NotFound("The user").ToHttpResult(http);
+
+    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> UpdateUserAsync(
+        Guid id, UpdateUserRequest request, AccountService accounts, HttpContext http, CancellationToken ct)
+    {
+        var outcome = await accounts.UpdateUserAsync(id, request, ct);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value!) : outcome.Problem!.ToHttpResult(http);
+    }
 }

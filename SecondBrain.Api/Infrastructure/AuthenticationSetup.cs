@@ -55,8 +55,10 @@ internal static class AuthenticationSetup
         }
 
         var jti = principal.FindFirst(JwtRegisteredClaimNames.Jti)?.Value;
+        Guid? family = Guid.TryParse(principal.FindFirst(SecondBrainClaims.Session)?.Value, out var sid) ? sid : null;
+        var issuedAt = long.TryParse(principal.FindFirst(SecondBrainClaims.IssuedAtMs)?.Value, out var iatMs) ? DateTimeOffset.FromUnixTimeMilliseconds(iatMs) : DateTimeOffset.MinValue;
         var revocations = context.HttpContext.RequestServices.GetRequiredService<AccessTokenRevocations>();
-        if (jti is not null && await revocations.IsRevokedAsync(jti))
+        if (await revocations.IsRevokedAsync(jti, family, userId, issuedAt))
         {
             context.Fail("The access token was revoked.");
             return;

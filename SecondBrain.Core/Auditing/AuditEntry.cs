@@ -23,4 +23,9 @@ public static class AuditActions
     public const string LoginFailed = "auth.login_failed";
     public const string RefreshReuseDetected = "auth.refresh_reuse_detected";
     public const string LoggedOut = "auth.logged_out";
+    public const string PasswordChanged = "auth.password_changed";
+    public const string SessionRevoked = "auth.session_revoked";
+    public const string RoleChanged = "user.role_changed";
+    public const string UserDeactivated = "user.deactivated";
+    public const string UserReactivated = "user.reactivated";
 }

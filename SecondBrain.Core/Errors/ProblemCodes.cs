@@ -28,6 +28,12 @@ public static class ProblemCodes
 
     /// <summary>429: this client or tenant sent more requests than its limit allows; retry after the Retry-After header.</summary>
     public const string RateLimited = "rate_limited";
+
+    /// <summary>403: the account was deactivated by an admin of its tenant.</summary>
+    public const string AccountDeactivated = "account_deactivated";
+
+    /// <summary>409: the change would leave the tenant without an active admin, or an admin would lock themselves out.</summary>
+    public const string LastAdmin = "last_admin";
     public const string InvalidRefreshToken = "invalid_refresh_token";
     public const string RefreshTokenReused = "refresh_token_reused";
 

@@ -17,9 +17,9 @@ public sealed record TokenResponse(
     DateTimeOffset RefreshTokenExpiresAt,
     string TokenType = "Bearer");
 
-public sealed record UserResponse(Guid Id, Guid TenantId, string Email, string DisplayName, string Role, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt)
+public sealed record UserResponse(Guid Id, Guid TenantId, string Email, string DisplayName, string Role, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt, bool Active = true)
 {
-    public static UserResponse From(User u) => new(u.Id, u.TenantId, u.Email, u.DisplayName, u.Role, u.CreatedAt, u.LastLoginAt);
+    public static UserResponse From(User u) => new(u.Id, u.TenantId, u.Email, u.DisplayName, u.Role, u.CreatedAt, u.LastLoginAt, u.DeactivatedAt is null);
 }
 
 public sealed record TenantResponse(Guid Id, string Name, DateTimeOffset CreatedAt);

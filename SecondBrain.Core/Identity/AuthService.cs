@@ -106,6 +106,12 @@ public sealed class AuthService(
             return InvalidCredentials;
         }
 
+        // Said only to someone who knows the password, so it reveals nothing to a guesser.
+        if (user.DeactivatedAt is not null)
+        {
+            return new ApiProblem(403, ProblemCodes.AccountDeactivated, "This account has been deactivated by an administrator of its tenant.");
+        }
+
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
         {
             user.PasswordHash = passwordHasher.HashPassword(user, request.Password);
@@ -154,7 +160,7 @@ public sealed class AuthService(
         }
 
         var user = await db.Users.IgnoreQueryFilters().SingleOrDefaultAsync(u => u.Id == session.UserId, ct);
-        if (user is null)
+        if (user is null || user.DeactivatedAt is not null)
         {
             return InvalidRefreshToken;
         }
@@ -194,7 +200,7 @@ public sealed class AuthService(
             return RefreshReused;
         }
 
-        var access = tokens.CreateAccessToken(user);
+        var access = tokens.CreateAccessToken(user, next.FamilyId);
         return new TokenResponse(access.Token, access.ExpiresAt, token, next.ExpiresAt);
     }
 
@@ -316,7 +322,7 @@ public sealed class AuthService(
         var session = NewSession(user, familyId ?? Guid.CreateVersion7(), hash);
         db.RefreshSessions.Add(session);
         await db.SaveChangesAsync(ct);
-        var access = tokens.CreateAccessToken(user);
+        var access = tokens.CreateAccessToken(user, session.FamilyId);
         return new TokenResponse(access.Token, access.ExpiresAt, token, session.ExpiresAt);
     }
 

@@ -16,6 +16,12 @@ public static class SecondBrainClaims
 
     /// <summary>"true" on an operator's token: a deployment-named role no tenant can grant.</summary>
     public const string Operator = "op";
+
+    /// <summary>The refresh-session family the token belongs to: revoking the session ends its access tokens too.</summary>
+    public const string Session = "sid";
+
+    /// <summary>Issued-at in milliseconds: <c>iat</c> has whole seconds, too coarse to order a token against a revocation.</summary>
+    public const string IssuedAtMs = "iat_ms";
 }
 
 public sealed record AccessToken(string Token, DateTimeOffset ExpiresAt);
@@ -27,7 +33,7 @@ public sealed class TokenService(IOptions<JwtOptions> options, IOptionsMonitor<O
 
     public static SymmetricSecurityKey CreateSigningKey(JwtOptions options) => new(Encoding.UTF8.GetBytes(options.SigningKey));
 
-    public AccessToken CreateAccessToken(User user)
+    public AccessToken CreateAccessToken(User user, Guid? sessionFamily = null)
     {
         var o = options.Value;
         var now = time.GetUtcNow();
@@ -39,8 +45,14 @@ public sealed class TokenService(IOptions<JwtOptions> options, IOptionsMonitor<O
             new(SecondBrainClaims.TenantId, user.TenantId.ToString()),
             new(SecondBrainClaims.Role, user.Role),
             new(SecondBrainClaims.Email, user.Email),
-            new(SecondBrainClaims.Name, user.DisplayName)
+            new(SecondBrainClaims.Name, user.DisplayName),
+            new(SecondBrainClaims.IssuedAtMs, now.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), ClaimValueTypes.Integer64)
         };
+        if (sessionFamily is { } family)
+        {
+            claims.Add(new Claim(SecondBrainClaims.Session, family.ToString()));
+        }
+
         if (operators.CurrentValue.IsOperator(user.Email))
         {
             claims.Add(new Claim(SecondBrainClaims.Operator, "true"));

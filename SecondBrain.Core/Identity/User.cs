@@ -25,5 +25,8 @@ public sealed class User : ITenantOwned
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
     public DateTimeOffset? LastLoginAt { get; set; }
 
+    /// <summary>Set by a tenant admin: the user can no longer sign in or refresh, and their tokens stop working.</summary>
+    public DateTimeOffset? DeactivatedAt { get; set; }
+
     public static string Normalize(string email) => email.Trim().ToUpperInvariant();
 }
