@@ -70,7 +70,7 @@ if (settings.Demo)
 // under the same names, from the AppHost's configuration or user secrets.
 api.WithConfigurationSection(builder.Configuration, "Integrations").WithProviderSecrets(providerSecrets);
 worker.WithConfigurationSection(builder.Configuration, "Integrations").WithProviderSecrets(providerSecrets);
-foreach (var section in new[] { "Sync", "Ingestion", "Embeddings", "VectorIndex", "Knowledge", "Identity", "RateLimits" })
+foreach (var section in new[] { "Sync", "Ingestion", "Embeddings", "VectorIndex", "Knowledge", "Identity", "RateLimits", "Mail" })
 {
     api.WithConfigurationSection(builder.Configuration, section);
     worker.WithConfigurationSection(builder.Configuration, section);
@@ -99,6 +99,13 @@ if (openai is not null)
 {
     api.WithReference(openai);
     worker.WithReference(openai);
+}
+
+// Mail (password resets): the deployment's server, or smtp4dev whose web UI shows what was sent.
+if (builder.AddMailServer(settings) is { } smtp)
+{
+    api.WithReference(smtp);
+    worker.WithReference(smtp);
 }
 
 // Optional: Azure Document Intelligence (OCR) for scanned PDFs and images. Without it they fail with a reason.

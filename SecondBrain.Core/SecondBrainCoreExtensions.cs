@@ -55,6 +55,11 @@ public static class SecondBrainCoreExtensions
             .Configure<IOptions<KeyRingEncryptionOptions>>((keys, encryption) => keys.XmlEncryptor = new AesGcmXmlEncryptor(encryption.Value));
 
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+
+        // Mail: the Api writes to the outbox, the Worker sends.
+        services.AddScoped<SecondBrain.Core.Mail.MailOutbox>();
+        services.AddSingleton<SecondBrain.Core.Mail.SmtpMailSender>();
+        services.AddOptions<SecondBrain.Core.Mail.MailOptions>().BindConfiguration(SecondBrain.Core.Mail.MailOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         return builder;
     }
 
@@ -70,6 +75,8 @@ public static class SecondBrainCoreExtensions
         services.AddSingleton<AccessTokenRevocations>();
         services.AddScoped<AuthService>();
         services.AddScoped<AccountService>();
+        services.AddScoped<ApiKeyService>();
+        services.AddScoped<PasswordResetService>();
         return builder;
     }
 }

@@ -25,9 +25,26 @@ public static class AuthApi
             .AllowAnonymous()
             .WithName("Refresh")
             .WithSummary("Exchange a refresh token for new tokens. Each refresh token works once; reuse revokes the session family.");
+        limited.MapPost("/password-reset", RequestPasswordResetAsync)
+            .AllowAnonymous()
+            .WithName("RequestPasswordReset")
+            .WithSummary("Mail a single-use reset link (30 minutes) to the account's address. Always 202: it reveals nothing about who is registered.");
+        limited.MapPost("/password-reset/confirm", ConfirmPasswordResetAsync)
+            .AllowAnonymous()
+            .WithName("ConfirmPasswordReset")
+            .WithSummary("Set a new password with the mailed token; ends every session of the account.");
         limited.MapPost("/password", ChangePasswordAsync)
             .WithName("ChangePassword")
             .WithSummary("Change your password (the current one is checked like a login); ends your other sessions, this one stays.");
+        api.MapPost("/api-keys", CreateApiKeyAsync)
+            .WithName("CreateApiKey")
+            .WithSummary("A personal API key for scripts and bots (scopes read, write; optional expiry). The key is in this response only.");
+        api.MapGet("/api-keys", ListApiKeysAsync)
+            .WithName("ListApiKeys")
+            .WithSummary("Your active API keys with their prefix, scopes and last use (never the key).");
+        api.MapDelete("/api-keys/{id:guid}", RevokeApiKeyAsync)
+            .WithName("RevokeApiKey")
+            .WithSummary("Revoke one of your API keys: it stops working on every instance at once.");
         api.MapGet("/sessions", ListSessionsAsync)
             .WithName("ListSessions")
             .WithSummary("Your signed-in sessions, the current one marked.");
@@ -101,4 +118,34 @@ public static class AuthApi
 
     private static Guid? CurrentSession(HttpContext http) =>
         Guid.TryParse(http.User.FindFirst(SecondBrainClaims.Session)?.Value, out var family) ? family : null;
+
+    public static async Task<Results<Created<CreatedApiKeyResponse>, ProblemHttpResult>> CreateApiKeyAsync(
+        CreateApiKeyRequest request, ApiKeyService keys, HttpContext http, CancellationToken ct)
+    {
+        var outcome = await keys.CreateAsync(request, ct);
+        return outcome.Succeeded ? TypedResults.Created($"/api/auth/api-keys/{outcome.Value!.ApiKey.Id}", outcome.Value) : outcome.Problem!.ToHttpResult(http);
+    }
+
+    public static async Task<Ok<IReadOnlyList<ApiKeyResponse>>> ListApiKeysAsync(ApiKeyService keys, CancellationToken ct) =>
+        TypedResults.Ok(await keys.ListAsync(ct));
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeApiKeyAsync(Guid id, ApiKeyService keys, HttpContext http, CancellationToken ct)
+    {
+        var outcome = await keys.RevokeAsync(id, ct);
+        return outcome.Succeeded ? TypedResults.NoContent() : outcome.Problem!.ToHttpResult(http);
+    }
+
+    public static async Task<Results<Accepted, ProblemHttpResult>> RequestPasswordResetAsync(
+        PasswordResetRequest request, PasswordResetService resets, HttpContext http, CancellationToken ct)
+    {
+        var outcome = await resets.RequestAsync(request, ct);
+        return outcome.Succeeded ? TypedResults.Accepted((string?)null) : outcome.Problem!.ToHttpResult(http);
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> ConfirmPasswordResetAsync(
+        PasswordResetConfirmRequest request, PasswordResetService resets, HttpContext http, CancellationToken ct)
+    {
+        var outcome = await resets.ConfirmAsync(request, ct);
+        return outcome.Succeeded ? TypedResults.NoContent() : outcome.Problem!.ToHttpResult(http);
+    }
 }

@@ -45,6 +45,7 @@ internal static class ApiServiceExtensions
         });
 
         app.UseAuthentication();
+        app.UseApiKeyScopes();
         app.UseAuthorization();
         app.UseRateLimiter();
 

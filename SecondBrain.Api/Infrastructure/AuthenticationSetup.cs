@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -11,12 +12,19 @@ internal static class AuthenticationSetup
 {
     public const string AdminPolicy = "admin";
 
+    private const string BearerScheme = "Bearer-or-ApiKey";
+
     /// <summary>Fleet-wide endpoints: operators named by the deployment, never a tenant's admin.</summary>
     public const string OperatorPolicy = "operator";
 
     public static IServiceCollection AddSecondBrainAuthentication(this IServiceCollection services)
     {
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        // One bearer header, two kinds of credential: a personal API key (sbk_...) or an access token.
+        services.AddAuthentication(BearerScheme)
+            .AddPolicyScheme(BearerScheme, "Access token or API key", o => o.ForwardDefaultSelector = context =>
+                ApiKeyAuthenticationHandler.PresentedKey(context.Request) is not null ? ApiKeyAuthenticationHandler.SchemeName : JwtBearerDefaults.AuthenticationScheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<JwtOptions>>((bearer, jwt) =>
             {

@@ -28,4 +28,8 @@ public static class AuditActions
     public const string RoleChanged = "user.role_changed";
     public const string UserDeactivated = "user.deactivated";
     public const string UserReactivated = "user.reactivated";
+    public const string ApiKeyCreated = "auth.api_key_created";
+    public const string ApiKeyRevoked = "auth.api_key_revoked";
+    public const string PasswordResetRequested = "auth.password_reset_requested";
+    public const string PasswordReset = "auth.password_reset";
 }

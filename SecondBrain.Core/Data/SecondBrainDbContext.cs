@@ -28,6 +28,9 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
     public DbSet<User> Users => Set<User>();
     public DbSet<RefreshSession> RefreshSessions => Set<RefreshSession>();
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<PasswordResetToken> PasswordResetTokens => Set<PasswordResetToken>();
+    public DbSet<SecondBrain.Core.Mail.OutgoingMail> OutgoingMail => Set<SecondBrain.Core.Mail.OutgoingMail>();
     public DbSet<MigrationRun> MigrationRuns => Set<MigrationRun>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<Connection> Connections => Set<Connection>();
@@ -89,6 +92,34 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
             e.HasIndex(s => s.FamilyId);
             e.HasIndex(s => new { s.TenantId, s.UserId });
             e.HasOne<User>().WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<ApiKey>(e =>
+        {
+            e.ToTable("api_keys");
+            e.Property(k => k.Name).HasMaxLength(100);
+            e.Property(k => k.Prefix).HasMaxLength(20);
+            e.HasIndex(k => k.KeyHash).IsUnique();
+            e.HasIndex(k => new { k.TenantId, k.UserId });
+            e.HasOne<User>().WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<PasswordResetToken>(e =>
+        {
+            e.ToTable("password_reset_tokens");
+            e.HasIndex(t => t.TokenHash).IsUnique();
+            e.HasIndex(t => new { t.TenantId, t.UserId });
+            e.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<SecondBrain.Core.Mail.OutgoingMail>(e =>
+        {
+            e.ToTable("mail_outbox");
+            e.Property(m => m.ToAddress).HasMaxLength(320);
+            e.Property(m => m.Subject).HasMaxLength(300);
+            e.Property(m => m.Status).HasMaxLength(20);
+            e.Property(m => m.LeaseOwner).HasMaxLength(200);
+            e.HasIndex(m => new { m.Status, m.QueuedAt });
         });
 
         modelBuilder.Entity<AuditEntry>(e =>

@@ -34,6 +34,12 @@ public static class ProblemCodes
 
     /// <summary>409: the change would leave the tenant without an active admin, or an admin would lock themselves out.</summary>
     public const string LastAdmin = "last_admin";
+
+    /// <summary>403: the API key's scopes do not allow this request.</summary>
+    public const string InsufficientScope = "insufficient_scope";
+
+    /// <summary>400: a password reset token that is unknown, already used or expired.</summary>
+    public const string InvalidResetToken = "invalid_reset_token";
     public const string InvalidRefreshToken = "invalid_refresh_token";
     public const string RefreshTokenReused = "refresh_token_reused";
 

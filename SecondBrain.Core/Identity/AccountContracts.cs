@@ -9,3 +9,17 @@ public sealed record SessionResponse(Guid Id, DateTimeOffset SignedInAt, DateTim
 public sealed record UpdateUserRequest(string? Role, bool? Active);
 
 public sealed record AuditEntryResponse(long Id, DateTimeOffset At, Guid? ActorUserId, string Action, string? Target, string? Detail, string? InstanceId);
+
+public sealed record CreateApiKeyRequest(string? Name, IReadOnlyList<string>? Scopes, int? ExpiresInDays);
+
+public sealed record ApiKeyResponse(Guid Id, string Name, string Prefix, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? LastUsedAt)
+{
+    public static ApiKeyResponse From(ApiKey k) => new(k.Id, k.Name, k.Prefix, k.Scopes, k.CreatedAt, k.ExpiresAt, k.LastUsedAt);
+}
+
+/// <summary>The new key, returned once: only its hash is kept.</summary>
+public sealed record CreatedApiKeyResponse(ApiKeyResponse ApiKey, string Key);
+
+public sealed record PasswordResetRequest(string? Email);
+
+public sealed record PasswordResetConfirmRequest(string? Token, string? NewPassword);

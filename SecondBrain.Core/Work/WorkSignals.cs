@@ -11,6 +11,7 @@ public static class WorkQueues
     public const string Ingestion = "ingestion";
     public const string Extraction = "extraction";
     public const string Analysis = "analysis";
+    public const string Mail = "mail";
 
     /// <summary>The Redis channel that wakes the workers of a queue at once; they poll anyway, so a lost signal costs only latency.</summary>
     public static RedisChannel WakeChannel(string queue) => RedisChannel.Literal($"sb:work:{queue}");

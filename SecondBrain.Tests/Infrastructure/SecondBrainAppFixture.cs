@@ -47,6 +47,7 @@ public class SecondBrainAppFixture : IAsyncLifetime
     public SlackStandIn Slack { get; } = new();
     public BoxStandIn Box { get; } = new();
     public DocumentIntelligenceStandIn DocumentIntelligence { get; } = new();
+    public SmtpStandIn Mail { get; } = new();
 
     protected virtual int ApiCount => ApiReplicaCount;
 
@@ -70,7 +71,11 @@ public class SecondBrainAppFixture : IAsyncLifetime
             ["Sync:LeaseDuration"] = "00:00:06",
             ["Sync:HeartbeatInterval"] = "00:00:01",
             ["Sync:RetryBackoff"] = "00:00:01",
-            ["ConnectionStrings:documentintelligence"] = DocumentIntelligence.ConnectionString()
+            ["ConnectionStrings:documentintelligence"] = DocumentIntelligence.ConnectionString(),
+            ["ConnectionStrings:smtp"] = Mail.ConnectionString,
+            ["Mail:FrontendUrl"] = "http://frontend.test",
+            ["Mail:PollInterval"] = "00:00:01",
+            ["Mail:RetryBackoff"] = "00:00:01"
         };
         foreach (var (section, config) in new[] { ("Gmail", Gmail.ConfigurationFor()), ("Slack", Slack.ConfigurationFor()), ("Box", Box.ConfigurationFor()) })
         {
@@ -238,6 +243,7 @@ public class SecondBrainAppFixture : IAsyncLifetime
         Slack.Dispose();
         Box.Dispose();
         DocumentIntelligence.Dispose();
+        Mail.Dispose();
     }
 }
 

@@ -30,6 +30,8 @@ internal static class WorkerServiceExtensions
         builder.AddSecondBrainKnowledge();
         builder.Services.AddLeasedQueue<ExtractionQueue, ExtractionItem, Guid>();
         builder.Services.AddLeasedQueue<AnalysisQueue, AnalysisRunItem, Guid>();
+        builder.Services.AddLeasedQueue<MailQueue, MailItem, Guid>();
+        builder.Services.AddOpenTelemetry().WithTracing(t => t.AddSource(MailQueue.ActivitySourceName));
         return builder;
     }
 }
