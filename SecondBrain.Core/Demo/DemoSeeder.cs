@@ -85,6 +85,24 @@ public sealed class DemoSeeder(IServiceScopeFactory scopes, IOptions<DemoOptions
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A Worker may start while Postgres is away (restarted during an outage): wait for it rather than stop the host.
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await SeedAsync(stoppingToken);
+                return;
+            }
+            catch (Exception ex) when (Resilience.DependencyFailures.IsInfrastructure(ex) && !stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Demo tenant not checked yet ({Message}); trying again", ex.GetBaseException().Message);
+                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
+            }
+        }
+    }
+
+    private async Task SeedAsync(CancellationToken stoppingToken)
+    {
         var demo = options.Value;
         if (!demo.Enabled)
         {

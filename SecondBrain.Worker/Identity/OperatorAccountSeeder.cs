@@ -5,6 +5,7 @@ using Npgsql;
 using SecondBrain.Core.Auditing;
 using SecondBrain.Core.Data;
 using SecondBrain.Core.Identity;
+using SecondBrain.Core.Resilience;
 
 namespace SecondBrain.Worker.Identity;
 
@@ -18,6 +19,24 @@ internal sealed class OperatorAccountSeeder(IServiceScopeFactory scopes, IOption
     public const string TenantName = "Operations";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // A Worker may start while Postgres is away (restarted during an outage): wait for it rather than stop the host.
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await SeedAsync(stoppingToken);
+                return;
+            }
+            catch (Exception ex) when (DependencyFailures.IsInfrastructure(ex) && !stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Operator accounts not checked yet ({Message}); trying again", ex.GetBaseException().Message);
+                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
+            }
+        }
+    }
+
+    private async Task SeedAsync(CancellationToken stoppingToken)
     {
         foreach (var account in options.Value.Accounts.Where(a => !string.IsNullOrWhiteSpace(a.Email) && !string.IsNullOrEmpty(a.Password)))
         {
