@@ -73,6 +73,7 @@ public static class SecondBrainCoreExtensions
         services.AddSingleton<TokenService>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<AccessTokenRevocations>();
+        services.AddScoped<SecondBrain.Core.Auditing.AuditTrail>();
         services.AddScoped<AuthService>();
         services.AddScoped<AccountService>();
         services.AddScoped<ApiKeyService>();

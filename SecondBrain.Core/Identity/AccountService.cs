@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using SecondBrain.Core.Auditing;
@@ -6,7 +5,6 @@ using SecondBrain.Core.Common;
 using SecondBrain.Core.Data;
 using SecondBrain.Core.Errors;
 using SecondBrain.Core.Tenancy;
-using SecondBrain.ServiceDefaults.Telemetry;
 
 namespace SecondBrain.Core.Identity;
 
@@ -21,7 +19,7 @@ public sealed class AccountService(
     LoginThrottle throttle,
     AccessTokenRevocations revocations,
     IPasswordHasher<User> passwordHasher,
-    InstanceIdentity instance,
+    AuditTrail audit,
     TimeProvider time)
 {
     public async Task<IReadOnlyList<SessionResponse>> ListSessionsAsync(Guid? currentFamily, CancellationToken ct)
@@ -49,7 +47,7 @@ public sealed class AccountService(
             return ApiProblem.NotFound("The session");
         }
 
-        Audit(AuditActions.SessionRevoked, family.ToString());
+        audit.Add(tenant.TenantId!.Value, tenant.UserId, AuditActions.SessionRevoked, family.ToString());
         await db.SaveChangesAsync(ct);
         return true;
     }
@@ -84,7 +82,7 @@ public sealed class AccountService(
         await throttle.SucceededAsync(user.NormalizedEmail, client);
         user.PasswordHash = passwordHasher.HashPassword(user, request.NewPassword!);
         await RevokeFamiliesAsync(userId, except: currentFamily, only: null, "password_changed", ct);
-        Audit(AuditActions.PasswordChanged, userId.ToString());
+        audit.Add(tenant.TenantId!.Value, tenant.UserId, AuditActions.PasswordChanged, userId.ToString());
         await db.SaveChangesAsync(ct);
         return true;
     }
@@ -121,7 +119,7 @@ public sealed class AccountService(
         var staleTokens = false;
         if (role is not null && role != user.Role)
         {
-            Audit(AuditActions.RoleChanged, user.Id.ToString(), new { From = user.Role, To = role });
+            audit.Add(tenant.TenantId!.Value, tenant.UserId, AuditActions.RoleChanged, user.Id.ToString(), new { From = user.Role, To = role });
             user.Role = role;
             staleTokens = true;
         }
@@ -130,13 +128,13 @@ public sealed class AccountService(
         {
             user.DeactivatedAt = time.GetUtcNow();
             await RevokeFamiliesAsync(user.Id, except: null, only: null, "deactivated", ct);
-            Audit(AuditActions.UserDeactivated, user.Id.ToString());
+            audit.Add(tenant.TenantId!.Value, tenant.UserId, AuditActions.UserDeactivated, user.Id.ToString());
             staleTokens = true;
         }
         else if (request.Active == true && user.DeactivatedAt is not null)
         {
             user.DeactivatedAt = null;
-            Audit(AuditActions.UserReactivated, user.Id.ToString());
+            audit.Add(tenant.TenantId!.Value, tenant.UserId, AuditActions.UserReactivated, user.Id.ToString());
         }
 
         await db.SaveChangesAsync(ct);
@@ -191,16 +189,4 @@ public sealed class AccountService(
     }
 
     private Guid RequireUser() => tenant.UserId ?? throw new InvalidOperationException("This needs a signed-in user.");
-
-    private void Audit(string action, string? target, object? detail = null) =>
-        db.AuditLog.Add(new AuditEntry
-        {
-            TenantId = tenant.TenantId!.Value,
-            ActorUserId = tenant.UserId,
-            Action = action,
-            Target = target,
-            Detail = detail is null ? null : JsonSerializer.Serialize(detail),
-            InstanceId = instance.InstanceId,
-            At = time.GetUtcNow()
-        });
 }

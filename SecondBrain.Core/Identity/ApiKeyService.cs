@@ -7,7 +7,6 @@ using SecondBrain.Core.Common;
 using SecondBrain.Core.Data;
 using SecondBrain.Core.Errors;
 using SecondBrain.Core.Tenancy;
-using SecondBrain.ServiceDefaults.Telemetry;
 
 namespace SecondBrain.Core.Identity;
 
@@ -15,7 +14,7 @@ namespace SecondBrain.Core.Identity;
 public sealed record ApiKeyPrincipal(Guid KeyId, Guid TenantId, Guid UserId, string Email, string DisplayName, string Role, IReadOnlyList<string> Scopes);
 
 /// <summary>Personal API keys: created (shown once), listed, revoked by their owner; resolved on every request that presents one.</summary>
-public sealed class ApiKeyService(SecondBrainDbContext db, ITenantContext tenant, InstanceIdentity instance, TimeProvider time)
+public sealed class ApiKeyService(SecondBrainDbContext db, ITenantContext tenant, AuditTrail audit, TimeProvider time)
 {
     /// <summary>Every key starts so, which is how a request's bearer value is told from an access token.</summary>
     public const string KeyPrefix = "sbk_";
@@ -57,7 +56,7 @@ public sealed class ApiKeyService(SecondBrainDbContext db, ITenantContext tenant
             ExpiresAt = request.ExpiresInDays is { } days ? now.AddDays(days) : null
         };
         db.ApiKeys.Add(row);
-        Audit(AuditActions.ApiKeyCreated, row.Id.ToString(), new { row.Name, row.Scopes });
+        audit.Add(tenant.TenantId!.Value, tenant.UserId, AuditActions.ApiKeyCreated, row.Id.ToString(), new { row.Name, row.Scopes });
         await db.SaveChangesAsync(ct);
         return new CreatedApiKeyResponse(ApiKeyResponse.From(row), key);
     }
@@ -80,7 +79,7 @@ public sealed class ApiKeyService(SecondBrainDbContext db, ITenantContext tenant
             return ApiProblem.NotFound("The API key");
         }
 
-        Audit(AuditActions.ApiKeyRevoked, id.ToString());
+        audit.Add(tenant.TenantId!.Value, tenant.UserId, AuditActions.ApiKeyRevoked, id.ToString());
         await db.SaveChangesAsync(ct);
         return true;
     }
@@ -112,16 +111,4 @@ public sealed class ApiKeyService(SecondBrainDbContext db, ITenantContext tenant
 
         return new ApiKeyPrincipal(found.Key.Id, found.Key.TenantId, found.User.Id, found.User.Email, found.User.DisplayName, found.User.Role, found.Key.Scopes);
     }
-
-    private void Audit(string action, string target, object? detail = null) =>
-        db.AuditLog.Add(new AuditEntry
-        {
-            TenantId = tenant.TenantId!.Value,
-            ActorUserId = tenant.UserId,
-            Action = action,
-            Target = target,
-            Detail = detail is null ? null : System.Text.Json.JsonSerializer.Serialize(detail),
-            InstanceId = instance.InstanceId,
-            At = time.GetUtcNow()
-        });
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -26,6 +25,7 @@ public sealed class AuthService(
     IOptions<JwtOptions> jwtOptions,
     IOptionsMonitor<OperatorOptions> operators,
     InstanceIdentity instance,
+    AuditTrail audit,
     TimeProvider time)
 {
     // An operator's address counts as taken: the deployment's seeder owns it, so no tenant can claim it first.
@@ -56,8 +56,8 @@ public sealed class AuthService(
         var user = NewUser(tenantRow.Id, request.Email!, request.Password!, request.DisplayName!, Roles.Admin);
         db.Tenants.Add(tenantRow);
         db.Users.Add(user);
-        Audit(tenantRow.Id, user.Id, AuditActions.TenantCreated, tenantRow.Id.ToString());
-        Audit(tenantRow.Id, user.Id, AuditActions.UserCreated, user.Id.ToString(), new { user.Email, user.Role });
+        audit.Add(tenantRow.Id, user.Id, AuditActions.TenantCreated, tenantRow.Id.ToString());
+        audit.Add(tenantRow.Id, user.Id, AuditActions.UserCreated, user.Id.ToString(), new { user.Email, user.Role });
 
         if (await TrySaveNewUserAsync(ct) is { } conflict)
         {
@@ -99,7 +99,7 @@ public sealed class AuthService(
         {
             if (user is not null)
             {
-                Audit(user.TenantId, user.Id, AuditActions.LoginFailed, user.Id.ToString());
+                audit.Add(user.TenantId, user.Id, AuditActions.LoginFailed, user.Id.ToString());
                 await db.SaveChangesAsync(ct);
             }
 
@@ -119,7 +119,7 @@ public sealed class AuthService(
 
         await throttle.SucceededAsync(normalized, client);
         user.LastLoginAt = time.GetUtcNow();
-        Audit(user.TenantId, user.Id, AuditActions.LoginSucceeded, user.Id.ToString());
+        audit.Add(user.TenantId, user.Id, AuditActions.LoginSucceeded, user.Id.ToString());
         return await IssueTokensAsync(user, familyId: null, ct);
     }
 
@@ -228,7 +228,7 @@ public sealed class AuthService(
             await revocations.RevokeAsync(accessTokenId, expires);
         }
 
-        Audit(tenant.TenantId!.Value, userId, AuditActions.LoggedOut, userId.ToString());
+        audit.Add(tenant.TenantId!.Value, userId, AuditActions.LoggedOut, userId.ToString());
         await db.SaveChangesAsync(ct);
     }
 
@@ -266,7 +266,7 @@ public sealed class AuthService(
         var tenantId = tenant.TenantId ?? throw new InvalidOperationException("Creating a user needs a tenant.");
         var user = NewUser(tenantId, request.Email!, request.Password!, request.DisplayName!, role);
         db.Users.Add(user);
-        Audit(tenantId, tenant.UserId, AuditActions.UserCreated, user.Id.ToString(), new { user.Email, user.Role });
+        audit.Add(tenantId, tenant.UserId, AuditActions.UserCreated, user.Id.ToString(), new { user.Email, user.Role });
         if (await TrySaveNewUserAsync(ct) is { } conflict)
         {
             return conflict;
@@ -345,19 +345,7 @@ public sealed class AuthService(
             .ExecuteUpdateAsync(s => s
                 .SetProperty(x => x.RevokedAt, now)
                 .SetProperty(x => x.RevokedReason, "reuse_detected"), ct);
-        Audit(presented.TenantId, presented.UserId, AuditActions.RefreshReuseDetected, presented.FamilyId.ToString());
+        audit.Add(presented.TenantId, presented.UserId, AuditActions.RefreshReuseDetected, presented.FamilyId.ToString());
         await db.SaveChangesAsync(ct);
     }
-
-    private void Audit(Guid tenantId, Guid? actor, string action, string? target, object? detail = null) =>
-        db.AuditLog.Add(new AuditEntry
-        {
-            TenantId = tenantId,
-            ActorUserId = actor,
-            Action = action,
-            Target = target,
-            Detail = detail is null ? null : JsonSerializer.Serialize(detail),
-            InstanceId = instance.InstanceId,
-            At = time.GetUtcNow()
-        });
 }

@@ -12,7 +12,6 @@ using SecondBrain.Core.Errors;
 using SecondBrain.Core.Mail;
 using SecondBrain.Core.Tenancy;
 using SecondBrain.Core.Work;
-using SecondBrain.ServiceDefaults.Telemetry;
 
 namespace SecondBrain.Core.Identity;
 
@@ -30,7 +29,7 @@ public sealed class PasswordResetService(
     AccessTokenRevocations revocations,
     IPasswordHasher<User> passwordHasher,
     IOptions<MailOptions> mail,
-    InstanceIdentity instance,
+    AuditTrail audit,
     TimeProvider time,
     ILogger<PasswordResetService> logger)
 {
@@ -68,7 +67,7 @@ public sealed class PasswordResetService(
 
             The link works once, for {Lifetime.TotalMinutes:0} minutes. If you did not ask for it, ignore this mail: your password stays as it is.
             """);
-        Audit(user, AuditActions.PasswordResetRequested);
+        audit.Add(user.TenantId, user.Id, AuditActions.PasswordResetRequested, user.Id.ToString());
         await db.SaveChangesAsync(ct);
         await signals.WakeAsync(WorkQueues.Mail);
         return true;
@@ -114,7 +113,7 @@ public sealed class PasswordResetService(
             user.PasswordHash = passwordHasher.HashPassword(user, request.NewPassword!);
             await db.RefreshSessions.Where(s => s.UserId == user.Id && s.RevokedAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, "password_reset"), cancellation);
-            Audit(user, AuditActions.PasswordReset);
+            audit.Add(user.TenantId, user.Id, AuditActions.PasswordReset, user.Id.ToString());
             await db.SaveChangesAsync(cancellation);
             await transaction.CommitAsync(cancellation);
             return true;
@@ -128,15 +127,4 @@ public sealed class PasswordResetService(
         await revocations.RevokeUserTokensAsync(user.Id);
         return true;
     }
-
-    private void Audit(User user, string action) =>
-        db.AuditLog.Add(new AuditEntry
-        {
-            TenantId = user.TenantId,
-            ActorUserId = user.Id,
-            Action = action,
-            Target = user.Id.ToString(),
-            InstanceId = instance.InstanceId,
-            At = time.GetUtcNow()
-        });
 }
