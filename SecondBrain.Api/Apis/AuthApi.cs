@@ -73,7 +73,7 @@ public static class AuthApi
     public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> LoginAsync(
         LoginRequest request, AuthService auth, HttpContext http, CancellationToken ct)
     {
-        var outcome = await auth.LoginAsync(request, http.Connection.RemoteIpAddress?.ToString() ?? "unknown", ct);
+        var outcome = await auth.LoginAsync(request, RateLimitPolicies.ClientAddress(http), ct);
         return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : outcome.Problem!.ToHttpResult(http);
     }
 
@@ -103,7 +103,7 @@ public static class AuthApi
     public static async Task<Results<NoContent, ProblemHttpResult>> ChangePasswordAsync(
         ChangePasswordRequest request, AccountService accounts, HttpContext http, CancellationToken ct)
     {
-        var outcome = await accounts.ChangePasswordAsync(request, CurrentSession(http), http.Connection.RemoteIpAddress?.ToString() ?? "unknown", ct);
+        var outcome = await accounts.ChangePasswordAsync(request, CurrentSession(http), RateLimitPolicies.ClientAddress(http), ct);
         return outcome.Succeeded ? TypedResults.NoContent() : outcome.Problem!.ToHttpResult(http);
     }
 
@@ -135,17 +135,21 @@ public static class AuthApi
         return outcome.Succeeded ? TypedResults.NoContent() : outcome.Problem!.ToHttpResult(http);
     }
 
+    // A reset works on the account it names, whoever calls: its own scope, so a caller's signed-in tenant (a bearer
+    // sent along) is not the unit of work's tenant.
     public static async Task<Results<Accepted, ProblemHttpResult>> RequestPasswordResetAsync(
-        PasswordResetRequest request, PasswordResetService resets, HttpContext http, CancellationToken ct)
+        PasswordResetRequest request, IServiceScopeFactory scopes, HttpContext http, CancellationToken ct)
     {
-        var outcome = await resets.RequestAsync(request, ct);
+        await using var scope = scopes.CreateAsyncScope();
+        var outcome = await scope.ServiceProvider.GetRequiredService<PasswordResetService>().RequestAsync(request, ct);
         return outcome.Succeeded ? TypedResults.Accepted((string?)null) : outcome.Problem!.ToHttpResult(http);
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> ConfirmPasswordResetAsync(
-        PasswordResetConfirmRequest request, PasswordResetService resets, HttpContext http, CancellationToken ct)
+        PasswordResetConfirmRequest request, IServiceScopeFactory scopes, HttpContext http, CancellationToken ct)
     {
-        var outcome = await resets.ConfirmAsync(request, ct);
+        await using var scope = scopes.CreateAsyncScope();
+        var outcome = await scope.ServiceProvider.GetRequiredService<PasswordResetService>().ConfirmAsync(request, ct);
         return outcome.Succeeded ? TypedResults.NoContent() : outcome.Problem!.ToHttpResult(http);
     }
 }

@@ -47,7 +47,11 @@ internal static class RateLimitPolicies
 
     public static IServiceCollection AddSecondBrainRateLimiting(this IServiceCollection services)
     {
-        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        // Data annotations do not reach nested objects, so each limit is checked here.
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => new[] { o.Auth, o.Tenant }.All(l => l is { PermitLimit: >= 1 and <= 1_000_000 } && l.Window >= TimeSpan.FromSeconds(1) && l.Window <= TimeSpan.FromDays(1)),
+                "RateLimits:Auth and RateLimits:Tenant need PermitLimit from 1 to 1,000,000 and a Window from 1 second to 1 day.")
+            .ValidateOnStart();
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>()
             .Configure<IOptions<RateLimitOptions>, IServiceProvider>((limiter, limits, provider) =>
@@ -62,7 +66,7 @@ internal static class RateLimitPolicies
     }
 
     /// <summary>The connection's address. Behind a proxy, configure forwarded headers so this is the client's.</summary>
-    private static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    public static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     private static RateLimitPartition<string> Partition(string key, WindowLimit limit, IServiceProvider provider)
     {
@@ -78,7 +82,10 @@ internal static class RateLimitPolicies
 
     private static async ValueTask WriteRejectionAsync(OnRejectedContext rejected, CancellationToken ct)
     {
-        var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
+        // RedisRateLimiting states the wait in whole seconds under its own metadata name.
+        var retryAfter = rejected.Lease.TryGetMetadata(RateLimitMetadataName.RetryAfter, out var seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
         var problem = new ApiProblem(429, ProblemCodes.RateLimited, "Too many requests from this client or tenant; retry after the Retry-After header.")
         {
             RetryAfter = retryAfter

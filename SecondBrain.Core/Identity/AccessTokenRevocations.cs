@@ -16,6 +16,11 @@ namespace SecondBrain.Core.Identity;
 /// </summary>
 public sealed class AccessTokenRevocations(IConnectionMultiplexer redis, IOptions<JwtOptions> jwt, TimeProvider time, ILogger<AccessTokenRevocations> logger)
 {
+    // Validation accepts a token a little past its expiry (clock skew): an entry outlives it by more than that.
+    private static readonly TimeSpan SkewMargin = TimeSpan.FromMinutes(1);
+
+    private TimeSpan Lifetime => jwt.Value.AccessTokenLifetime + SkewMargin;
+
     private static RedisKey TokenKey(string tokenId) => $"sb:revoked-access:{tokenId}";
 
     private static RedisKey FamilyKey(Guid family) => $"sb:revoked-family:{family:N}";
@@ -24,7 +29,7 @@ public sealed class AccessTokenRevocations(IConnectionMultiplexer redis, IOption
 
     public async Task RevokeAsync(string tokenId, DateTimeOffset expiresAt)
     {
-        var remaining = expiresAt - time.GetUtcNow();
+        var remaining = expiresAt - time.GetUtcNow() + SkewMargin;
         if (remaining > TimeSpan.Zero)
         {
             await redis.GetDatabase().StringSetAsync(TokenKey(tokenId), "1", remaining).OrIgnoreAsync(logger, "access token revocation");
@@ -34,14 +39,13 @@ public sealed class AccessTokenRevocations(IConnectionMultiplexer redis, IOption
     /// <summary>Ends the access tokens of these session families (their refresh sessions are revoked in Postgres).</summary>
     public async Task RevokeFamiliesAsync(IEnumerable<Guid> families)
     {
-        var lifetime = jwt.Value.AccessTokenLifetime;
         var db = redis.GetDatabase();
-        await Task.WhenAll(families.Select(f => db.StringSetAsync(FamilyKey(f), "1", lifetime).OrIgnoreAsync(logger, "session revocation")));
+        await Task.WhenAll(families.Select(f => db.StringSetAsync(FamilyKey(f), "1", Lifetime).OrIgnoreAsync(logger, "session revocation")));
     }
 
     /// <summary>Every access token of the user issued before now stops working (a refreshed one, issued later, works).</summary>
     public Task RevokeUserTokensAsync(Guid userId) =>
-        redis.GetDatabase().StringSetAsync(UserKey(userId), time.GetUtcNow().ToUnixTimeMilliseconds(), jwt.Value.AccessTokenLifetime)
+        redis.GetDatabase().StringSetAsync(UserKey(userId), time.GetUtcNow().ToUnixTimeMilliseconds(), Lifetime)
             .OrIgnoreAsync(logger, "user token revocation");
 
     /// <summary>Whether this access token was revoked in any of the three ways, in one round trip.</summary>

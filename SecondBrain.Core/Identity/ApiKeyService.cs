@@ -28,7 +28,7 @@ public sealed class ApiKeyService(SecondBrainDbContext db, ITenantContext tenant
     public async Task<Outcome<CreatedApiKeyResponse>> CreateAsync(CreateApiKeyRequest request, CancellationToken ct)
     {
         var userId = tenant.UserId ?? throw new InvalidOperationException("Creating an API key needs a signed-in user.");
-        var scopes = (request.Scopes is { Count: > 0 } s ? s : [ApiKeyScopes.Read]).Select(x => x.Trim().ToLowerInvariant()).Distinct().ToArray();
+        var scopes = (request.Scopes is { Count: > 0 } s ? s : [ApiKeyScopes.Read]).Select(x => x?.Trim().ToLowerInvariant() ?? "").Distinct().ToArray();
         if (new Validation()
                 .Require(nameof(request.Name), request.Name, maxLength: 100)
                 .Check(scopes.All(ApiKeyScopes.IsKnown), nameof(request.Scopes), "Scopes are 'read' and 'write'.")

@@ -219,9 +219,11 @@ public sealed class AuthService(
             sessions = family is { } familyId ? sessions.Where(s => s.FamilyId == familyId) : sessions.Where(_ => false);
         }
 
+        var families = await sessions.Select(s => s.FamilyId).Distinct().ToListAsync(ct);
         await sessions.ExecuteUpdateAsync(s => s
             .SetProperty(x => x.RevokedAt, now)
             .SetProperty(x => x.RevokedReason, "logout"), ct);
+        await revocations.RevokeFamiliesAsync(families);
 
         if (accessTokenId is not null && accessTokenExpiresAt is { } expires)
         {
@@ -345,6 +347,8 @@ public sealed class AuthService(
             .ExecuteUpdateAsync(s => s
                 .SetProperty(x => x.RevokedAt, now)
                 .SetProperty(x => x.RevokedReason, "reuse_detected"), ct);
+        // The thief's access token (and the owner's) of this family stop now, not when they expire.
+        await revocations.RevokeFamiliesAsync([presented.FamilyId]);
         audit.Add(presented.TenantId, presented.UserId, AuditActions.RefreshReuseDetected, presented.FamilyId.ToString());
         await db.SaveChangesAsync(ct);
     }

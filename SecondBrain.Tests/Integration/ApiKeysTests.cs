@@ -93,6 +93,7 @@ public sealed class ApiKeysTests(SecondBrainAppFixture app)
         await (await holderClient.PostAsJsonAsync("api/auth/api-keys", new CreateApiKeyRequest("", null, null))).AssertProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
         await (await holderClient.PostAsJsonAsync("api/auth/api-keys", new CreateApiKeyRequest("x", ["admin"], null))).AssertProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
         await (await holderClient.PostAsJsonAsync("api/auth/api-keys", new CreateApiKeyRequest("x", null, 5000))).AssertProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
+        await (await holderClient.PostAsJsonAsync("api/auth/api-keys", new CreateApiKeyRequest("x", [null!], null))).AssertProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
 
         var key = await CreateAsync(holderClient, new CreateApiKeyRequest("cron", ["read"], null));
         using (var cron = app.Api(2).CreateClient(key.Key))

@@ -28,6 +28,13 @@ public sealed partial class PasswordResetTests(SecondBrainAppFixture app)
         await (await anonymous.PostAsJsonAsync("api/auth/password-reset", new PasswordResetRequest(nobody))).EnsureStatusAsync(HttpStatusCode.Accepted);
         await (await anonymous.PostAsJsonAsync("api/auth/password-reset", new PasswordResetRequest("not an address"))).AssertProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
 
+        // Asked for by someone signed in to another tenant: the same answer, and the mail still goes to the owner.
+        var stranger = await app.Api(1).SignupAsync();
+        using (var signedIn = app.Api(1).CreateClient(stranger.Tokens.AccessToken))
+        {
+            await (await signedIn.PostAsJsonAsync("api/auth/password-reset", new PasswordResetRequest(email))).EnsureStatusAsync(HttpStatusCode.Accepted);
+        }
+
         var mail = await app.Mail.WaitForMessageToAsync(email, TimeSpan.FromSeconds(60));
         var token = Uri.UnescapeDataString(ResetLink().Match(mail.TextBody ?? "").Groups["token"].Value);
         Assert.False(string.IsNullOrEmpty(token), $"the mail carries a reset link: {mail.TextBody}");
