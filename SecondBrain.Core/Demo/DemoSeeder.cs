@@ -83,23 +83,8 @@ public sealed class DemoSeeder(IServiceScopeFactory scopes, IOptions<DemoOptions
         return headers.Count > 0 ? (headers, string.Join('\n', lines.Skip(i + 1))) : ([], text);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        // A Worker may start while Postgres is away (restarted during an outage): wait for it rather than stop the host.
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await SeedAsync(stoppingToken);
-                return;
-            }
-            catch (Exception ex) when (Resilience.DependencyFailures.IsInfrastructure(ex) && !stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning("Demo tenant not checked yet ({Message}); trying again", ex.GetBaseException().Message);
-                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Resilience.UntilAvailable.RunAsync(SeedAsync, logger, "Demo tenant check", stoppingToken);
 
     private async Task SeedAsync(CancellationToken stoppingToken)
     {

@@ -5,7 +5,6 @@ using Npgsql;
 using SecondBrain.Core.Auditing;
 using SecondBrain.Core.Data;
 using SecondBrain.Core.Identity;
-using SecondBrain.Core.Resilience;
 
 namespace SecondBrain.Worker.Identity;
 
@@ -18,23 +17,8 @@ internal sealed class OperatorAccountSeeder(IServiceScopeFactory scopes, IOption
 {
     public const string TenantName = "Operations";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        // A Worker may start while Postgres is away (restarted during an outage): wait for it rather than stop the host.
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await SeedAsync(stoppingToken);
-                return;
-            }
-            catch (Exception ex) when (DependencyFailures.IsInfrastructure(ex) && !stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning("Operator accounts not checked yet ({Message}); trying again", ex.GetBaseException().Message);
-                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Core.Resilience.UntilAvailable.RunAsync(SeedAsync, logger, "Operator account check", stoppingToken);
 
     private async Task SeedAsync(CancellationToken stoppingToken)
     {
