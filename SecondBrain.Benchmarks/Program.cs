@@ -18,7 +18,7 @@ using SecondBrain.Benchmarks.Startup;
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- knowledge-memory [--tenants 10] [--enron true]
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- chaos [--minutes 5] [--messages 1500] [--wave 40] [--seed 7]
 //   dotnet run -c Release --project SecondBrain.Benchmarks -- knowledge-eval [--sets halvorsen,meridian|planted] [--verbose true]
-//   dotnet run -c Release --project SecondBrain.Benchmarks -- memory-bounds [--mbox-mb 200] [--text-messages 500] [--bomb-gb 1] [--idle-seconds 10]
+//   dotnet run -c Release --project SecondBrain.Benchmarks -- memory-bounds [--mbox-mb 200] [--text-messages 500] [--bomb-gb 1] [--idle-seconds 10] [--only mbox,docx]
 var arguments = BenchmarkArguments.Parse(args);
 var report = arguments.Benchmark switch
 {

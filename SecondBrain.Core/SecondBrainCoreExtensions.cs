@@ -78,6 +78,8 @@ public static class SecondBrainCoreExtensions
         services.AddScoped<AccountService>();
         services.AddScoped<ApiKeyService>();
         services.AddScoped<PasswordResetService>();
+        services.AddScoped<SignupService>();
+        services.AddOptions<SignupOptions>().BindConfiguration(SignupOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         return builder;
     }
 }

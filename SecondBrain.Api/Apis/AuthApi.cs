@@ -1,5 +1,6 @@
 using System.IdentityModel.Tokens.Jwt;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using SecondBrain.Api.Infrastructure;
 using SecondBrain.Core.Identity;
 
@@ -16,7 +17,12 @@ public static class AuthApi
         limited.MapPost("/signup", SignupAsync)
             .AllowAnonymous()
             .WithName("Signup")
-            .WithSummary("Create a tenant and its first (admin) user, and sign in.");
+            .WithSummary("Sign up: mails the address a link that creates the tenant and its first (admin) user (202, the same for every address). "
+                + "With Identity:Signup:VerifyEmail off, creates them at once and signs in (201).");
+        limited.MapPost("/signup/confirm", ConfirmSignupAsync)
+            .AllowAnonymous()
+            .WithName("ConfirmSignup")
+            .WithSummary("Follow the mailed sign-up link: creates the tenant and its admin and signs in. The link works once.");
         limited.MapPost("/login", LoginAsync)
             .AllowAnonymous()
             .WithName("Login")
@@ -61,13 +67,26 @@ public static class AuthApi
         return api;
     }
 
-    public static async Task<Results<Created<SignupResponse>, ProblemHttpResult>> SignupAsync(
-        SignupRequest request, AuthService auth, HttpContext http, CancellationToken ct)
+    public static async Task<Results<Created<SignupResponse>, Accepted<SignupPendingResponse>, ProblemHttpResult>> SignupAsync(
+        SignupRequest request, IOptions<SignupOptions> options, IServiceProvider services, HttpContext http, CancellationToken ct)
     {
-        var outcome = await auth.SignupAsync(request, ct);
+        if (options.Value.VerifyEmail)
+        {
+            var pending = await services.GetRequiredService<SignupService>().RequestAsync(request, ct);
+            return pending.Succeeded ? TypedResults.Accepted((string?)null, pending.Value) : pending.Problem!.ToHttpResult(http);
+        }
+
+        var outcome = await services.GetRequiredService<AuthService>().SignupAsync(request, ct);
         return outcome.Succeeded
             ? TypedResults.Created("/api/auth/me", outcome.Value)
             : outcome.Problem!.ToHttpResult(http);
+    }
+
+    public static async Task<Results<Created<SignupResponse>, ProblemHttpResult>> ConfirmSignupAsync(
+        SignupConfirmRequest request, SignupService signups, HttpContext http, CancellationToken ct)
+    {
+        var outcome = await signups.ConfirmAsync(request, ct);
+        return outcome.Succeeded ? TypedResults.Created("/api/auth/me", outcome.Value) : outcome.Problem!.ToHttpResult(http);
     }
 
     public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> LoginAsync(

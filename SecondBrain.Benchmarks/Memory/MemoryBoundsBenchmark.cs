@@ -53,6 +53,13 @@ public static class MemoryBoundsBenchmark
             new("50 MB docx", docx, (session, file) => DocumentAsync(session, file, expectFailed: false))
         ];
 
+        // --only mbox,docx: the scenarios whose names contain one of these words (to measure one input while tuning).
+        if (arguments.Options.TryGetValue("only", out var only))
+        {
+            var words = only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            scenarios = [.. scenarios.Where(s => words.Any(w => s.Name.Contains(w, StringComparison.OrdinalIgnoreCase)))];
+        }
+
         Console.Error.WriteLine("memory-bounds: starting the stack (1 Api, 1 Worker, local mode)");
         await using var stack = await SecondBrainStack.StartAsync(1, 1);
         var api = new ProcessMemory(stack.ApiReplicas[0].ProcessId);

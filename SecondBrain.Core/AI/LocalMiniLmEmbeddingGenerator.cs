@@ -16,7 +16,9 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
     public const string ModelName = "all-MiniLM-L6-v2";
     public const int Dimensions = 384;
 
-    private const int DefaultMaxBatch = 32;
+    // A run's attention activations grow with texts x pieces^2 (16 x 12 heads x 256^2 floats is 50 MB a layer); 16
+    // keeps a Worker's peak bounded while runs stay long enough that batching pays.
+    private const int DefaultMaxBatch = 16;
 
     private readonly Lazy<SentenceEncoder> _encoder;
     private readonly SemaphoreSlim _gate;

@@ -30,6 +30,7 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<PasswordResetToken> PasswordResetTokens => Set<PasswordResetToken>();
+    public DbSet<PendingSignup> PendingSignups => Set<PendingSignup>();
     public DbSet<SecondBrain.Core.Mail.OutgoingMail> OutgoingMail => Set<SecondBrain.Core.Mail.OutgoingMail>();
     public DbSet<MigrationRun> MigrationRuns => Set<MigrationRun>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -110,6 +111,15 @@ public sealed class SecondBrainDbContext(DbContextOptions<SecondBrainDbContext> 
             e.HasIndex(t => t.TokenHash).IsUnique();
             e.HasIndex(t => new { t.TenantId, t.UserId });
             e.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<PendingSignup>(e =>
+        {
+            e.ToTable("pending_signups");
+            e.Property(p => p.Email).HasMaxLength(320);
+            e.Property(p => p.NormalizedEmail).HasMaxLength(320);
+            e.HasIndex(p => p.TokenHash).IsUnique();
+            e.HasIndex(p => p.NormalizedEmail);
         });
 
         modelBuilder.Entity<SecondBrain.Core.Mail.OutgoingMail>(e =>

@@ -40,6 +40,9 @@ public static class ProblemCodes
 
     /// <summary>400: a password reset token that is unknown, already used or expired.</summary>
     public const string InvalidResetToken = "invalid_reset_token";
+
+    /// <summary>400: a sign-up confirmation link that is unknown, already used or expired.</summary>
+    public const string InvalidSignupToken = "invalid_signup_token";
     public const string InvalidRefreshToken = "invalid_refresh_token";
     public const string RefreshTokenReused = "refresh_token_reused";
 

@@ -23,3 +23,8 @@ public sealed record CreatedApiKeyResponse(ApiKeyResponse ApiKey, string Key);
 public sealed record PasswordResetRequest(string? Email);
 
 public sealed record PasswordResetConfirmRequest(string? Token, string? NewPassword);
+
+public sealed record SignupConfirmRequest(string? Token);
+
+/// <summary>What sign-up answers when the address must be confirmed: the same for every address.</summary>
+public sealed record SignupPendingResponse(string Email, string Message);

@@ -35,14 +35,17 @@ public sealed class AuthService(
     private static readonly ApiProblem RefreshReused = new(401, ProblemCodes.RefreshTokenReused,
         "This refresh token was already used. All sessions that descend from it are revoked; sign in again.");
 
+    public static ApiProblem? ValidateSignup(SignupRequest request) => new Validation()
+        .Require(nameof(request.TenantName), request.TenantName)
+        .Email(nameof(request.Email), request.Email)
+        .Password(nameof(request.Password), request.Password)
+        .Require(nameof(request.DisplayName), request.DisplayName)
+        .ToProblem();
+
+    /// <summary>Creates the tenant at once (sign-up without address confirmation, <see cref="SignupOptions.VerifyEmail"/> off).</summary>
     public async Task<Outcome<SignupResponse>> SignupAsync(SignupRequest request, CancellationToken ct)
     {
-        if (new Validation()
-                .Require(nameof(request.TenantName), request.TenantName)
-                .Email(nameof(request.Email), request.Email)
-                .Password(nameof(request.Password), request.Password)
-                .Require(nameof(request.DisplayName), request.DisplayName)
-                .ToProblem() is { } invalid)
+        if (ValidateSignup(request) is { } invalid)
         {
             return invalid;
         }
@@ -53,7 +56,32 @@ public sealed class AuthService(
         }
 
         var tenantRow = new Tenant { Name = request.TenantName!.Trim() };
-        var user = NewUser(tenantRow.Id, request.Email!, request.Password!, request.DisplayName!, Roles.Admin);
+        return await CreateTenantAsync(tenantRow, NewUser(tenantRow.Id, request.Email!, request.Password!, request.DisplayName!, Roles.Admin), ct);
+    }
+
+    /// <summary>Creates the tenant of a sign-up whose address was confirmed, with the password hashed when it was asked for.</summary>
+    public async Task<Outcome<SignupResponse>> CompleteSignupAsync(PendingSignup pending, CancellationToken ct)
+    {
+        if (operators.CurrentValue.IsOperator(pending.Email))
+        {
+            return EmailTaken;
+        }
+
+        var tenantRow = new Tenant { Id = pending.TenantId, Name = pending.TenantName };
+        var user = new User
+        {
+            TenantId = tenantRow.Id,
+            Email = pending.Email,
+            NormalizedEmail = pending.NormalizedEmail,
+            DisplayName = pending.DisplayName,
+            PasswordHash = pending.PasswordHash,
+            Role = Roles.Admin
+        };
+        return await CreateTenantAsync(tenantRow, user, ct);
+    }
+
+    private async Task<Outcome<SignupResponse>> CreateTenantAsync(Tenant tenantRow, User user, CancellationToken ct)
+    {
         db.Tenants.Add(tenantRow);
         db.Users.Add(user);
         audit.Add(tenantRow.Id, user.Id, AuditActions.TenantCreated, tenantRow.Id.ToString());

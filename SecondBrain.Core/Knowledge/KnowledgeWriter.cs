@@ -39,7 +39,14 @@ public sealed partial class KnowledgeWriter(
                 return "superseded";
             }
 
-            var document = await db.Documents.AsNoTracking().FirstOrDefaultAsync(d => d.Id == documentId, token);
+            // Not the bytes nor the texts: a synced message carries its raw body (megabytes) in the row, and extraction
+            // works from the pending text alone.
+            var document = await db.Documents.AsNoTracking().Where(d => d.Id == documentId).Select(d => new Document
+            {
+                Id = d.Id, TenantId = d.TenantId, Source = d.Source, ExternalId = d.ExternalId, Title = d.Title, Author = d.Author,
+                SourceCreatedAt = d.SourceCreatedAt, ContentType = d.ContentType, ContentHash = d.ContentHash, Metadata = d.Metadata,
+                Status = d.Status, Version = d.Version, DeletedAt = d.DeletedAt
+            }).FirstOrDefaultAsync(token);
             await DocumentKnowledgeQueue.RemoveExtractedAsync(db, documentId, token);
             if (document is null || document.DeletedAt is not null || document.Version != version)
             {
@@ -72,10 +79,8 @@ public sealed partial class KnowledgeWriter(
 
     private async Task LockStateAsync(Guid documentId, CancellationToken ct)
     {
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        await using var command = new NpgsqlCommand("SELECT 1 FROM document_knowledge WHERE document_id = @d FOR UPDATE", connection,
-            (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction());
-        command.Parameters.AddWithValue("d", documentId);
+        await using var command = await db.TenantCommandAsync("SELECT 1 FROM document_knowledge WHERE document_id = @d AND tenant_id = @tenant FOR UPDATE", ct);
+        command.With("d", documentId);
         await command.ExecuteScalarAsync(ct);
     }
 

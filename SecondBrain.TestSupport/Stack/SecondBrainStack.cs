@@ -104,7 +104,13 @@ public sealed class SecondBrainStack : IAsyncDisposable
             "--Parameters:operator-password", operatorPassword
         };
         // All test traffic comes from one address: per-address and per-tenant limits are raised unless a test sets them.
-        foreach (var (key, value) in new Dictionary<string, string> { ["RateLimits:Auth:PermitLimit"] = "1000000", ["RateLimits:Tenant:PermitLimit"] = "1000000" })
+        // Sign-up creates the tenant at once (no mailed confirmation) unless a test turns confirmation on.
+        foreach (var (key, value) in new Dictionary<string, string>
+                 {
+                     ["RateLimits:Auth:PermitLimit"] = "1000000",
+                     ["RateLimits:Tenant:PermitLimit"] = "1000000",
+                     ["Identity:Signup:VerifyEmail"] = "false"
+                 })
         {
             if (!options.Settings.ContainsKey(key))
             {

@@ -148,13 +148,7 @@ public sealed class EntityResolver(SecondBrainDbContext db, AliasCache cache)
 
     private async Task<NpgsqlCommand> CommandAsync(string sql, Guid tenantId, Name name, Guid? entityId, CancellationToken ct)
     {
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        if (connection.State != ConnectionState.Open)
-        {
-            await connection.OpenAsync(ct);
-        }
-
-        var command = new NpgsqlCommand(sql, connection, db.Database.CurrentTransaction?.GetDbTransaction() as NpgsqlTransaction);
+        var command = await db.CommandAsync(sql, ct);
         command.Parameters.Add(new NpgsqlParameter<Guid>("t", NpgsqlDbType.Uuid) { TypedValue = tenantId });
         command.Parameters.Add(new NpgsqlParameter<string>("k", NpgsqlDbType.Varchar) { TypedValue = Truncate(name.Key) });
         command.Parameters.Add(new NpgsqlParameter<string>("type", NpgsqlDbType.Varchar) { TypedValue = name.Type });
