@@ -159,7 +159,7 @@ public static partial class SentenceAnalyzer
         {
             type = EntityType.Person;
         }
-        else if (s > 0 && c.IsWord(s - 1, "at") && length <= 4 && !(first.Has(TokenFlags.AllCaps) && first.Is(WordClass.AcronymStop)))
+        else if (s > 0 && c.IsWord(s - 1, "at") && length <= 4 && !(first.Has(TokenFlags.AllCaps) && first.Is(WordClass.AcronymStop)) && IsAffiliation(c, s, e))
         {
             type = EntityType.Organization;
         }
@@ -173,6 +173,42 @@ public static partial class SentenceAnalyzer
             AddMention(c, found, s, end, covered);
         }
     }
+
+    /// <summary>
+    /// "at X" names an organisation when it says where someone belongs: "she works at Enron", "our contact at Lumen",
+    /// "Dana at Globex", "the team at Initech". After an event or an action ("the installs at Headingley", "cutover at
+    /// Harehills done", "fieldwork at your office") or before a place noun ("at the Leeds office"), X is a place.
+    /// </summary>
+    private static bool IsAffiliation(SentenceContext c, int s, int e)
+    {
+        if (e < c.Count && c.Tokens[e].IsWord && (c.Tokens[e].Is(WordClass.PlaceNoun) || SiteNouns.Contains(c.Lower(e))))
+        {
+            return false;
+        }
+
+        var before = s - 2;
+        if (before < 0 || !c.Tokens[before].IsWord)
+        {
+            return false;
+        }
+
+        var word = c.Tokens[before];
+        return AffiliationWords.Contains(c.Lower(before)) || word.Is(WordClass.GroupNoun)
+            || (word.Has(TokenFlags.Capitalized) && (word.Is(WordClass.FirstName) || word.Is(WordClass.AmbiguousFirstName)));
+    }
+
+    private static readonly FrozenSet<string> AffiliationWords = FrozenSet.Create(StringComparer.Ordinal,
+        "work", "works", "worked", "working", "employed", "intern", "interned", "interning", "job", "role", "position", "career", "over",
+        "someone", "somebody", "anyone", "anybody", "everyone", "nobody", "contact", "contacts", "colleague", "colleagues", "friend", "friends",
+        "person", "guys", "engineer", "engineers", "developer", "developers", "manager", "managers", "director", "directors", "head", "lead",
+        "rep", "reps", "representative", "representatives", "counterpart", "counterparts", "consultant", "consultants", "analyst", "analysts",
+        "auditor", "auditors", "lawyer", "lawyers", "counsel", "cto", "ceo", "cfo", "coo", "ciso", "vp", "founder", "cofounder", "co-founder",
+        "researcher", "researchers", "professor", "student", "students", "owner", "advisor", "adviser", "specialist", "officer", "accountant");
+
+    private static readonly FrozenSet<string> SiteNouns = FrozenSet.Create(StringComparer.Ordinal,
+        "site", "sites", "clinic", "clinics", "branch", "branches", "store", "shop", "depot", "warehouse", "plant", "factory", "yard", "premises",
+        "server", "servers", "firewall", "network", "desk", "reception", "surgery", "practice", "hospital", "ward", "lab", "centre", "center",
+        "school", "station", "port", "terminal", "airport", "hotel", "venue", "location", "locations", "facility", "facilities", "kitchen");
 
     private static readonly FrozenSet<string> Salutations = FrozenSet.Create(StringComparer.Ordinal,
         "dear", "hi", "hello", "hey", "thanks", "thank", "cheers", "regards", "best", "sincerely", "yours", "greetings", "morning", "afternoon", "evening", "welcome", "congrats", "congratulations", "cc");

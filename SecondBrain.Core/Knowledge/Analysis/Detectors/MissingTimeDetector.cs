@@ -21,7 +21,7 @@ public sealed class MissingTimeDetector : IGapDetector
     {
         var (sentences, capped) = await q.TextSentencesAsync(
             "SELECT document_id FROM changed",
-            @"\m(will|shall|going to|plans? to|planning to|intends? to|aims? to)\M|\w'll\M",
+            @"\m(will|shall|going to|plans? to|planning to|intends? to|aims? to|is to|to be)\M|\w['’]ll\M",
             PlanRules.MissesTime, ct);
         sentences = sentences.DistinctBy(s => (s.DocumentId, GapRules.SentenceKey(s.Sentence))).ToList();
 
@@ -76,12 +76,18 @@ public sealed class MissingTimeDetector : IGapDetector
                 continue;
             }
 
-            // The next sentence of the paragraph; a reply in the conversation about the same thing; or a later sentence
-            // that shares more than one word with the plan.
+            // The next sentence of the paragraph when it is about the plan (shares a word, or opens with its time:
+            // "Target is the week of 9 February"), not the next item of a list; a reply that says when ("By Friday 27
+            // March."); a reply about the same thing; or any later sentence of the document that is plainly about the
+            // same thing ("Update: the Easter rota for both desks goes up on Thursday 26 March").
             var next = i == at + 1 && spans[i].Paragraph == spans[at].Paragraph;
             var reply = GapRules.StripSpeaker(later) != later.TrimStart();
             var shared = PlanRules.Shared(words, PlanRules.ContentWords(GapRules.StripSpeaker(later)));
-            if (next || (i - at <= 12 && (shared >= 2 || (reply && shared >= 1))))
+            var opensWithTime = PlanRules.StartsWithTime(later);
+            if ((next && (shared >= 1 || opensWithTime || !spans[i].IsListItem))
+                || (reply && opensWithTime && i - at <= 6)
+                || (i - at <= 12 && (shared >= 2 || (reply && shared >= 1)))
+                || shared >= 3)
             {
                 return true;
             }

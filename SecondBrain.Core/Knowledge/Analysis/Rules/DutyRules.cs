@@ -16,9 +16,15 @@ public static partial class DutyRules
     public static bool IsDuty(string sentence)
     {
         var text = GapRules.StripSpeaker(sentence);
-        return !GapRules.IsQuestion(text) && !GapRules.IsHeaderLine(text) && !text.TrimStart().StartsWith('|') && text.Length <= 400
-            && Recurrence().IsMatch(text) && (Obligation().IsMatch(text) || ThingRecurs().IsMatch(text))
-            && !Pricing().IsMatch(text) && !Report().IsMatch(text);
+        if (GapRules.IsQuestion(text) || GapRules.IsHeaderLine(text) || text.TrimStart().StartsWith('|') || text.Length > 400 || Pricing().IsMatch(text))
+        {
+            return false;
+        }
+
+        // Judged clause by clause: "X is supposed to be reviewed every quarter, and last year there was no evidence"
+        // states a duty in its first clause; the report in the second is about something else.
+        return Clauses().Split(text).Any(clause => Recurrence().IsMatch(clause)
+            && (Obligation().IsMatch(clause) || ThingObligation().IsMatch(clause) || ThingRecurs().IsMatch(clause)) && !Report().IsMatch(clause));
     }
 
     /// <summary>The sentence itself says who: a first- or second-person doer, "by Name", a parenthesised name.</summary>
@@ -28,13 +34,21 @@ public static partial class DutyRules
         return PersonalDoer().IsMatch(text) || ByName().IsMatch(text) || NameInParentheses().IsMatch(text) || ByRole().IsMatch(text);
     }
 
-    [GeneratedRegex(@"\b(every|each)\s+(\d+\s+)?(other\s+|second\s+|third\s+)?(day|days|week|weeks|month|months|quarter|quarters|year|years|morning|evening|night|weekday|working day|business day|release|sprint|cycle|shift|hour|hours|minute|minutes|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|september|october|november|december|spring|summer|autumn|fall|winter|time)\b|\b(daily|weekly|fortnightly|biweekly|bi-weekly|monthly|quarterly|yearly|annually|nightly|hourly)\b|\b(once|twice|three times)\s+(a|per|every)\s+\w+|\bafter every\b",
+    [GeneratedRegex(@"\b(every|each)\s+(\d+\s+|(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|few|couple of)\s+)?(other\s+|second\s+|third\s+)?(day|days|week|weeks|month|months|quarter|quarters|year|years|morning|evening|night|weekday|working day|business day|release|sprint|cycle|shift|hour|hours|minute|minutes|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|september|october|november|december|spring|summer|autumn|fall|winter|time)\b|\b(daily|weekly|fortnightly|biweekly|bi-weekly|monthly|quarterly|yearly|annually|nightly|hourly)\b|\b(once|twice|three times)\s+(a|per|every)\s+\w+|\bafter every\b",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Recurrence();
 
     [GeneratedRegex(@"\b(has|have|needs?|must|should|shall|is|are|gets?|will)\s+(to\s+)?(be\s+|get\s+)?(re-?)?[a-z]+(ed|en|wn|ne|nt|ld|pt|un|id)\b",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Obligation();
+
+    // "it has to go on every Friday", "the banner needs to come off": an obligation of a thing with a plain verb.
+    [GeneratedRegex(@"\b(it|this|that|they|these|those|the\s+[\w-]+(\s+[\w-]+){0,3})\s+(has|have|needs?|must|should)\s+(to\s+)?(go|come|happen|run|stay|start|stop|change|switch|move|roll|turn|be\s+\w+)\b",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
+    private static partial Regex ThingObligation();
+
+    [GeneratedRegex(@"\s*(?:;|:|,\s+(?:and|but|so|while|although|though)\s+|\s+but\s+|\s+-\s+|\s+–\s+)\s*", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
+    private static partial Regex Clauses();
 
     [GeneratedRegex(@"\b(happens?|runs?|renews?|expires?|rotates?|reloads?|recurs?|repeats?|occurs?|takes place|is due|are due|falls? due|comes? up)\b\s+(\w+\s+){0,4}?(every|each|daily|weekly|monthly|quarterly|yearly|annually|nightly|twice|once)\b",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
@@ -46,7 +60,7 @@ public static partial class DutyRules
     [GeneratedRegex(@"\b(was|were|had been|ran|went|happened|failed|broke)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Report();
 
-    [GeneratedRegex(@"(^|[^\p{L}])(I|I'm|I'll|I've|we|we'll|we're|my|our team|you)([^\p{L}]|$)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
+    [GeneratedRegex(@"(^|[^\p{L}])(I|I'm|I'll|I've|we|we'll|we're|my|our team|you|he|she|He|She|he'll|she'll|He'll|She'll)([^\p{L}]|$)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex PersonalDoer();
 
     [GeneratedRegex(@"\b(by|owner:?|owned by|responsible:?)\s+(Dr\.?\s+)?\p{Lu}\p{Ll}+(\s+\p{Lu}\p{Ll}+)?\b", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]

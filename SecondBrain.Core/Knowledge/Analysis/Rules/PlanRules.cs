@@ -35,14 +35,25 @@ public static partial class PlanRules
     public static bool HasVagueTime(string sentence) => VagueTime().IsMatch(sentence);
 
     /// <summary>A date, month, weekday, quarter or relative deadline ("next week", "in two weeks").</summary>
-    public static bool HasConcreteTime(string sentence) => GapRules.HasTimeExpression(sentence) && !SafeRegex.IsMatch(OnlyVagueDateWords(), sentence);
+    public static bool HasConcreteTime(string sentence) =>
+        (GapRules.HasTimeExpression(sentence) && !SafeRegex.IsMatch(OnlyVagueDateWords(), sentence)) || SafeRegex.IsMatch(DayAlreadySet(), sentence);
+
+    /// <summary>The sentence opens with its time ("By Friday 27 March.", "Target: 9 February"): a reply saying when.</summary>
+    public static bool StartsWithTime(string sentence)
+    {
+        var clause = Clause(sentence).TrimStart();
+        return HasConcreteTime(clause[..Math.Min(clause.Length, 40)]) && LeadingTime().IsMatch(clause);
+    }
 
     /// <summary>
     /// A plan missing its time: a team or thing plan with no concrete time, or any plan whose only time is vague or an
     /// event.
     /// </summary>
     public static bool MissesTime(string sentence) =>
-        IsPlan(sentence) && !HasConcreteTime(sentence) && (IsTeamOrThingPlan(sentence) || HasVagueTime(sentence)) && !Hypothetical().IsMatch(sentence);
+        !HasConcreteTime(sentence) && !Hypothetical().IsMatch(sentence)
+        && ((IsPlan(sentence) && (IsTeamOrThingPlan(sentence) || HasVagueTime(sentence)))
+            // Minutes and lists say plans without a verb of the future: "Guest Wi-Fi to be split off down the road".
+            || (HasVagueTime(sentence) && !GapRules.IsQuestion(sentence) && SafeRegex.IsMatch(InfinitivePlan(), Clause(sentence))));
 
     /// <summary>Content words, lower case, for "is this later sentence about the same thing" checks.</summary>
     public static HashSet<string> ContentWords(string sentence) =>
@@ -62,12 +73,15 @@ public static partial class PlanRules
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
     };
 
-    [GeneratedRegex(@"\b(will|shall)\s+(?!not\b)(\w+\s+)?\w+|\w'll\s+\w+|\b(am|is|are|'re|’re|'m|’m)\s+going\s+to\s+\w+|^\s*going\s+to\s+\w+|\b(plans?|planning|intends?|intending|aims?|aiming)\s+to\s+\w+",
+    [GeneratedRegex(@"\b(will|shall)\s+(?!not\b)(\w+\s+)?\w+|\w'll\s+\w+|\b(am|is|are|'re|’re|'m|’m)\s+going\s+to\s+\w+|^\s*going\s+to\s+\w+|\b(plans?|planning|intends?|intending|aims?|aiming)\s+to\s+\w+|\b(plan|idea|intention|aim|goal)\s+is\s+to\s+\w+",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: SafeRegex.TimeoutMilliseconds)]
     private static partial Regex Commitment();
 
     // "will be your contact", "will be the owner": a state described, not something to be done.
-    [GeneratedRegex(@"^(will|shall|'ll|’ll)\s+be\s+(your|the|a|an|our|my|his|her|their|in|on|at|available|able|happy|glad|fine|ok|there|here)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
+    // "will still need a second approver", "will require two signatures": a rule that holds, not a step to take.
+    [GeneratedRegex(@"^(will|shall|'ll|’ll)\s+be\s+(your|the|a|an|our|my|his|her|their|in|on|at|available|able|happy|glad|fine|ok|there|here)\b"
+        + @"|^(will|shall|'ll|’ll)\s+(still\s+|also\s+|always\s+|then\s+|now\s+)?(need|needs|require|requires)\s+(a|an|the|your|our|their|two|three|\d|\p{Sc})"
+        + @"|^(will|shall|'ll|’ll)\s+(still\s+|also\s+|always\s+)?(apply|remain|stay|continue|cost|mean)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex StateNotAction();
 
     [GeneratedRegex(@"(^|\b)(i|you|he|she)$|\b(i|you)\s*$|^(i|you)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
@@ -82,6 +96,17 @@ public static partial class PlanRules
     // "later this year" is a time; "a later stage" is not, and neither is "for now".
     [GeneratedRegex(@"^(?!.*\b(19|20)\d{2}\b)(?!.*\b\d{1,2}\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))(?=.*\bfor now\b)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: SafeRegex.TimeoutMilliseconds)]
     private static partial Regex OnlyVagueDateWords();
+
+    // "on the day", "that evening": the time of an event the conversation has already dated.
+    [GeneratedRegex(@"\b(on|that|the same|on the same)\s+(the\s+)?(day|night|evening|morning|afternoon)\b(?!\s+(of|before|after))", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: SafeRegex.TimeoutMilliseconds)]
+    private static partial Regex DayAlreadySet();
+
+    [GeneratedRegex(@"^(by|on|from|starting|until|before|target(ed)?|planned for|scheduled for|due|eta|expected|aiming for|in|within|next|this|end of|early|mid|late|\d|january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
+    private static partial Regex LeadingTime();
+
+    // A subject, then "to be" and a participle at the start of a clause or bullet: "Guest Wi-Fi to be split off".
+    [GeneratedRegex(@"^[^.;:?!]{2,80}?\s+to\s+be\s+[a-z]+(ed|en|wn|ne|nt|ld|pt|ut|it|un|id|set|put)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
+    private static partial Regex InfinitivePlan();
 
     [GeneratedRegex(@"^\s*(if|unless|whether)\b|\bwould\b|\bcould\b|\bmight\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Hypothetical();
