@@ -54,6 +54,7 @@ public sealed class EntityResolver(SecondBrainDbContext db, AliasCache cache)
                 await ExecuteAsync("UPDATE knowledge_entities SET email = @email, updated_at = now() WHERE id = @entity AND email IS NULL", tenantId, name, exact, ct);
             }
 
+            await StrengthenTypeAsync(tenantId, name, exact, ct);
             return exact;
         }
 
@@ -128,6 +129,26 @@ public sealed class EntityResolver(SecondBrainDbContext db, AliasCache cache)
         }
 
         return created;
+    }
+
+    /// <summary>
+    /// An alias key names one entity whatever the type its mentions carry, so the first document to name it would decide
+    /// what it is, and that depends on which document was extracted first. Stronger evidence wins instead: a person
+    /// from a mail header or chat user (one with an address) makes the entity a person; a person, organisation,
+    /// project or system named in text beats a bare term ("Tomasz Nowak" in a glossary-like line before his mails).
+    /// </summary>
+    private async Task StrengthenTypeAsync(Guid tenantId, Name name, Guid entityId, CancellationToken ct)
+    {
+        if (name.Type == EntityTypes.Person && name.Email is { Length: > 0 })
+        {
+            await ExecuteAsync("UPDATE knowledge_entities SET type = @type, updated_at = now() WHERE id = @entity AND tenant_id = @t AND type <> @type",
+                tenantId, name, entityId, ct);
+        }
+        else if (name.Type is EntityTypes.Person or EntityTypes.Organization or EntityTypes.Project or EntityTypes.System)
+        {
+            await ExecuteAsync($"UPDATE knowledge_entities SET type = @type, updated_at = now() WHERE id = @entity AND tenant_id = @t AND type = '{EntityTypes.Term}'",
+                tenantId, name, entityId, ct);
+        }
     }
 
     /// <summary>The alias key an organisation is also known by: "org:" and its compact key (null when too short to be safe).</summary>

@@ -22,7 +22,7 @@ public sealed class SingleSourceDetector : IGapDetector
 
     public async Task<DetectorOutcome> DetectAsync(AnalysisQueries q, CancellationToken ct)
     {
-        const string operational = @"(credential|password|passphrase|secret|api[ -]?key|private key|ssh key|access key|recovery code|break[- ]glass|vault|token|certificate|only (signed )?(copy|original))"
+        const string operational = @"(credential|password|passphrase|secret|api[ -]?key|private key|ssh key|access key|recovery (code|phrase|key)|seed phrase|break[- ]glass|vault|token|certificate|only (signed )?(copy|original)|steps|how (to|you))"
             + @"|\m(click|run|promote|switch|restart|select|choose|paste|enter|press|execute|navigate|rotate|revoke|reset|upload|download)\M"
             + @"|\m(to|in order to)\s+[a-z]+[^,.;\n]{3,120},";
         // Messages (mail, chat, uploaded mail and chat exports): where knowledge ends up that no page records.

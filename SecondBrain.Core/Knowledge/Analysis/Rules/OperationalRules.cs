@@ -20,22 +20,32 @@ public static partial class OperationalRules
             return false;
         }
 
-        return (Keepable().IsMatch(text) && KeptIn().IsMatch(text)) || OnlyCopy().IsMatch(text) || Instruction().IsMatch(text) || GapRules.IsProcedure(text);
+        return (Keepable().IsMatch(text) && KeptIn().IsMatch(text)) || OnlyCopy().IsMatch(text) || Instruction().IsMatch(text) || ProcedureLead().IsMatch(text)
+            || GapRules.IsProcedure(text);
     }
 
     public static bool MentionsSecrets(string sentence) => Keepable().IsMatch(sentence);
 
-    [GeneratedRegex(@"\b(credentials?|passwords?|passphrases?|secrets?|api[ -]?keys?|private\s+keys?|ssh\s+keys?|access\s+keys?|recovery\s+codes?|break[- ]glass|tokens?|certificates?|keys?)\b",
+    [GeneratedRegex(@"\b(credentials?|passwords?|passphrases?|secrets?|api[ -]?keys?|private\s+keys?|ssh\s+keys?|access\s+keys?|recovery\s+(codes?|phrases?|keys?)|seed\s+phrases?|pin(\s+codes?)?|combination|break[- ]glass|tokens?|certificates?|keys?)\b",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Keepable();
 
-    [GeneratedRegex(@"\b(is|are)\s+(stored|kept|located|saved|printed|locked)\b|\b(sits?|lives?|lie|lies)\s+(only\s+)?(in|on|at|under)\b|\b(are|is)\s+printed\b|\bin\s+(my|his|her|the)\s+(personal\s+)?(password manager|vault|drawer|safe|cabinet|locker|desk)\b|\bonly\s+(lives?|exists?|sits?)\b",
+    [GeneratedRegex(@"\b(is|are)\s+(stored|kept|located|saved|printed|locked)\b|\b(sits?|lives?|lie|lies)\s+(only\s+)?(in|on|at|under)\b|\b(are|is)\s+printed\b|\bin\s+(my|his|her|the)\s+(personal\s+)?(password manager|vault|drawer|safe|cabinet|locker|desk)\b|\bonly\s+(lives?|exists?|sits?)\b"
+        // "is in a sealed envelope in the Headingley safe", "is written on the inside cover of the red DR binder".
+        + @"|\b(is|are)\s+(written|noted|taped|stuck|pinned|filed)\s+(down\s+)?(on|in|inside|under|behind)\b"
+        + @"|\b(is|are)\s+(kept\s+)?in\s+(a|an|the|my|our|his|her|their)\s+([\w-]+\s+){0,3}(password manager|vault|drawer|safe|cabinet|locker|desk|envelope|binder|folder|notebook|cupboard|box|tin|wallet)\b"
+        + @"|\bin\s+(a|an|the|my|our|his|her|their)\s+([\w-]+\s+){0,3}(password manager|vault|drawer|safe|cabinet|locker|envelope|binder|cupboard)\b",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex KeptIn();
 
     [GeneratedRegex(@"\bthe only (signed |original |paper |physical |remaining )?(copy|original|backup|record)\b|\bonly (one|a single) (copy|original)\b",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex OnlyCopy();
+
+    // A procedure announced in a message: "here are the steps for restoring ...", "this is how to put the number on divert".
+    [GeneratedRegex(@"\b(here are|these are|below are|follow) the (\w+\s+)?steps\b|\b(this|here)\s+is\s+how\s+(to|you)\b|\bhere'?s\s+how\s+(to|you)\b|\bhere’s\s+how\s+(to|you)\b|\bthe steps (to|for)\s+[a-z]+ing\b",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
+    private static partial Regex ProcedureLead();
 
     // An instruction: an operation verb in the imperative opening the sentence (after a step number or a "In the X console," lead)
     // with something operable after it (a console, a button, a script, a quoted label, a path, an arrow).
