@@ -93,15 +93,16 @@ public sealed partial class KnowledgeWriter(
             .ToList();
 
         // What an ownership or decision is about, when no recognised entity names it, becomes a topic entity.
-        var topics = new List<(Frame Frame, EntityResolver.Name Name)>();
+        // "Seun looks after Beacon accounts, clinic templates and the SMS reminders" owns three things, not one.
+        var topics = new List<(Frame Frame, TextRange Range, EntityResolver.Name Name)>();
         foreach (var frame in extraction.Frames.Where(f => !f.Negated && f.Type is FrameType.Ownership or FrameType.Decision or FrameType.Process))
         {
-            if (frame.SlotRanges.TryGetValue(FrameSlots.Object, out var objectRange)
-                && Covering(extraction.Mentions, frame.SentenceIndex, objectRange) is null
-                && frame.Slots.TryGetValue(FrameSlots.Object, out var objectText)
-                && TopicKey(objectText) is { Length: > 2 } key)
+            foreach (var (part, range) in ObjectParts(frame))
             {
-                topics.Add((frame, new EntityResolver.Name(EntityTypes.Topic, objectText.Trim(), key)));
+                if (Covering(extraction.Mentions, frame.SentenceIndex, range) is null && TopicKey(part) is { Length: > 2 } key)
+                {
+                    topics.Add((frame, range, new EntityResolver.Name(EntityTypes.Topic, part.Trim(), key)));
+                }
             }
         }
 
@@ -259,21 +260,23 @@ public sealed partial class KnowledgeWriter(
                 continue;
             }
 
-            Guid? target = null;
-            if (frame.SlotRanges.TryGetValue(FrameSlots.Object, out var objectRange)
-                && Covering(extraction.Mentions, frame.SentenceIndex, objectRange) is { } thing)
+            foreach (var (_, range) in ObjectParts(frame))
             {
-                target = EntityOf(thing);
-            }
-            else if (topics.FirstOrDefault(t => ReferenceEquals(t.Frame, frame)).Name is { } topic
-                     && resolved.TryGetValue((topic.Type, topic.Key), out var topicId))
-            {
-                target = topicId;
-            }
+                Guid? target = null;
+                if (Covering(extraction.Mentions, frame.SentenceIndex, range) is { } thing)
+                {
+                    target = EntityOf(thing);
+                }
+                else if (topics.FirstOrDefault(t => ReferenceEquals(t.Frame, frame) && t.Range == range).Name is { } topic
+                         && resolved.TryGetValue((topic.Type, topic.Key), out var topicId))
+                {
+                    target = topicId;
+                }
 
-            if (target is { } targetId)
-            {
-                Relate(source, targetId, type, frame.Confidence, frame.SentenceIndex);
+                if (target is { } targetId)
+                {
+                    Relate(source, targetId, type, frame.Confidence, frame.SentenceIndex);
+                }
             }
         }
 
@@ -381,6 +384,45 @@ public sealed partial class KnowledgeWriter(
     }
 
     private static string TopicKey(string text) => KnowledgeKeys.Entity(text);
+
+    /// <summary>
+    /// The things a frame's object names: each item of a list ("A, B and C", "A and B") for an ownership, else the
+    /// object as a whole. A list is split only where the slot's text is the document's text at its range.
+    /// </summary>
+    private static IEnumerable<(string Text, TextRange Range)> ObjectParts(Frame frame)
+    {
+        if (!frame.SlotRanges.TryGetValue(FrameSlots.Object, out var range) || !frame.Slots.TryGetValue(FrameSlots.Object, out var text))
+        {
+            yield break;
+        }
+
+        if (frame.Type == FrameType.Ownership && text.Length == range.Length)
+        {
+            var parts = new List<(string, TextRange)>();
+            var start = 0;
+            foreach (System.Text.RegularExpressions.Match separator in ListSeparator().Matches(text))
+            {
+                parts.Add((text[start..separator.Index], new TextRange(range.Start + start, range.Start + separator.Index)));
+                start = separator.Index + separator.Length;
+            }
+
+            parts.Add((text[start..], new TextRange(range.Start + start, range.End)));
+            if (parts.Count is >= 2 and <= 8 && parts.All(p => p.Item1.Trim().Length >= 3 && p.Item1.Length <= 80))
+            {
+                foreach (var part in parts)
+                {
+                    yield return part;
+                }
+
+                yield break;
+            }
+        }
+
+        yield return (text, range);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@",\s*(?:and\s+|or\s+)?|\s+and\s+|\s*;\s*", System.Text.RegularExpressions.RegexOptions.CultureInvariant | System.Text.RegularExpressions.RegexOptions.NonBacktracking)]
+    private static partial System.Text.RegularExpressions.Regex ListSeparator();
 
     /// <summary>
     /// "priya.raman@northwind.example" is Priya Raman: a bare address whose local part is two or three alphabetic

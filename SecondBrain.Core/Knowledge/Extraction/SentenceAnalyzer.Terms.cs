@@ -90,7 +90,7 @@ public static partial class SentenceAnalyzer
                 var term = bold.Groups["term"];
                 var cleaned = term.Value.Trim().TrimEnd(':', '-', '–', '—', ' ').Trim();
                 var meaning = text[(bold.Index + bold.Length)..].TrimStart(':', '-', '–', '—', ' ');
-                if (cleaned.Length > 0 && meaning.Length >= 3)
+                if (cleaned.Length > 0 && meaning.Length >= 3 && !IsSignedHeading(cleaned, meaning))
                 {
                     Add(cleaned, new TextRange(term.Index, term.Index + term.Length), meaning, text.Length - meaning.Length, "**");
                 }
@@ -127,6 +127,26 @@ public static partial class SentenceAnalyzer
             definitions.Add(new Definition(bare, bare.ToLowerInvariant(), meaning.Trim(), DefinitionKind.Lexical, cue, termRange, meaningRange));
         }
     }
+
+    /// <summary>
+    /// A bold name leading a comment or a log entry ("**Tomasz Nowak** - 12 Jan 11:30", "**Dana:** agreed") says who
+    /// wrote it, not what a term means: a person's name (a known first name, then capitalised words) or anything
+    /// followed by a time stamp.
+    /// </summary>
+    private static bool IsSignedHeading(string term, string meaning)
+    {
+        if (char.IsDigit(meaning.TrimStart()[0]) || TimeStampLead().IsMatch(meaning))
+        {
+            return true;
+        }
+
+        var words = term.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return words.Length is >= 1 and <= 4 && words.All(w => char.IsUpper(w[0]))
+            && (WordLists.Is(words[0].ToLowerInvariant(), WordClass.FirstName) || WordLists.Is(words[0].ToLowerInvariant(), WordClass.AmbiguousFirstName));
+    }
+
+    [GeneratedRegex(@"^\s*(mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|today|yesterday)\w*\.?\s+\d", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
+    private static partial Regex TimeStampLead();
 
     [GeneratedRegex(@"^\*\*(?<term>[^*]{1,60})\*\*", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex BoldLead();

@@ -15,7 +15,7 @@ public static partial class PlanRules
 {
     public static bool IsPlan(string sentence) =>
         !GapRules.IsQuestion(sentence) && !GapRules.IsHeaderLine(sentence) && SafeRegex.Match(Commitment(), Clause(sentence)) is { Success: true } match
-        && !StateNotAction().IsMatch(match.Value);
+        && !StateNotAction().IsMatch(Clause(sentence)[match.Index..]);
 
     /// <summary>The plan is the team's ("we", "our team") rather than one person's ("I'll", "you will").</summary>
     public static bool IsTeamOrThingPlan(string sentence)
