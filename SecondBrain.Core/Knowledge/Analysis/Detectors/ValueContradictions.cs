@@ -17,7 +17,7 @@ namespace SecondBrain.Core.Knowledge.Analysis.Detectors;
 /// </summary>
 internal sealed class ValueContradictions(IServiceProvider services)
 {
-    public const double MinSimilarity = 0.62;
+    public const double MinSimilarity = 0.5;
     private const int MaxPairs = 3000;
 
     private sealed record Statement(Guid DocumentId, string Sentence, string Title, string? Author, string? ThreadKey, bool Changed, ValueRules.Value Value);
@@ -32,7 +32,7 @@ internal sealed class ValueContradictions(IServiceProvider services)
             JOIN documents d ON d.id = c.document_id AND d.deleted_at IS NULL AND d.source <> '{AnswerSource}'
             LEFT JOIN document_knowledge k ON k.document_id = c.document_id
             WHERE c.tenant_id = @tenant
-              AND c.text ~* '(\d|\m(one|two|three|four|five|six|seven|eight|nine|ten|twelve))\s?(%|percent|cents|euros?|eur\M|hours?\M|h\M|days?\M|weeks?\M|months?\M|years?\M|minutes?\M)|[€$£]\s?\d'
+              AND c.text ~* '(\d|\m(one|two|three|four|five|six|seven|eight|nine|ten|twelve))\s?(%|percent|cents|euros?|eur\M|hours?\M|h\M|days?\M|weeks?\M|months?\M|years?\M|minutes?\M)|[€$£]\s?\d|\d\s?[km]\M'
             ORDER BY changed DESC, c.document_id, c.position
             LIMIT @chunkCap
             """, ct))

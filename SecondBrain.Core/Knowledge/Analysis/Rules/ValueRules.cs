@@ -89,9 +89,16 @@ public static partial class ValueRules
             return ("percent", amount);
         }
 
-        if (currency.Length > 0 || unit is "euro" or "euros" or "eur" or "usd" or "dollars" or "cents" or "euro cents" or "gbp" or "nok" or "sek")
+        if (currency.Length > 0 || match.Groups["v"].Success || unit is "euro" or "euros" or "eur" or "usd" or "dollars" or "cents" or "euro cents" or "gbp" or "nok" or "sek")
         {
-            return ("money", unit.Contains("cent", StringComparison.Ordinal) ? amount / 100 : amount);
+            var magnitude = match.Groups["m"].Value.ToLowerInvariant() switch
+            {
+                "k" or "thousand" => 1_000m,
+                "m" or "million" => 1_000_000m,
+                "bn" => 1_000_000_000m,
+                _ => 1m
+            };
+            return ("money", (unit.Contains("cent", StringComparison.Ordinal) ? amount / 100 : amount) * magnitude);
         }
 
         var hours = unit switch
@@ -121,7 +128,10 @@ public static partial class ValueRules
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
     };
 
-    [GeneratedRegex(@"(?<c>€|\$|£)\s?(?<n>\d[\d,]*(\.\d+)?)|(?:(?<n>\d[\d,]*(\.\d+)?)|\b(?<w>one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty))\s?(?<u>%|percent|euro cents|cents|euros?|EUR|USD|GBP|NOK|SEK|dollars|h|hrs?|hours?|mins?|minutes?|business days|working days|days?|weeks?|months?|years?)(?![\w-])",
+    // Money also as "£3.9k", "$1.2m", and "we pay them 4.1k a month" (the currency implied by a verb of paying).
+    [GeneratedRegex(@"(?<c>€|\$|£)\s?(?<n>\d[\d,]*(\.\d+)?)(\s?(?<m>k|m|bn|thousand|million)(?![\w-]))?"
+        + @"|\b(?<v>pay|pays|paid|paying|cost|costs|costing|spend|spends|spent|budget|budgeted|charge|charges|charged|invoice|invoices|invoiced)\b[^.\d€$£]{0,30}?(?<n>\d+(\.\d+)?)\s?(?<m>k|m)(?![\w-])"
+        + @"|(?:(?<n>\d[\d,]*(\.\d+)?)|\b(?<w>one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty))\s?(?<u>%|percent|euro cents|cents|euros?|EUR|USD|GBP|NOK|SEK|dollars|h|hrs?|hours?|mins?|minutes?|business days|working days|days?|weeks?|months?|years?)(?![\w-])",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: SafeRegex.TimeoutMilliseconds)]
     private static partial Regex Quantity();
 
