@@ -344,7 +344,10 @@ public static class DocumentExtractor
                 }
 
                 var before = text[..group.Start].TrimEnd(' ', '(');
-                if (people.Count == 0 || before.Length < 3)
+                // What the parenthesis follows must be a task or a thing described ("Restore drill twice a year"), not
+                // a name: after a name it is an apposition, most often a place ("Harehills (Leeds)", "Acme (Berlin)").
+                if (people.Count == 0 || before.Length < 3 || !before.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                        .Any(w => w.Trim('*', '_', '`', '"', ',', ':', '-').Length >= 3 && char.IsLower(w.Trim('*', '_', '`', '"', ',', ':', '-')[0])))
                 {
                     continue;
                 }

@@ -72,7 +72,7 @@ internal readonly record struct StemInfo(int TriggerWord, short Verb)
 public sealed partial class TriggerLexicon
 {
     /// <summary>Bump when the analyser's heuristics change in a way that changes its output: it is part of <see cref="Version"/>.</summary>
-    public const int AnalyzerRevision = 5;
+    public const int AnalyzerRevision = 6;
 
     public static TriggerLexicon Default { get; } = new(DefaultEntries());
 

@@ -60,4 +60,13 @@ public sealed class LanguageRulesTests
         Assert.DoesNotContain(SentenceAnalyzer.Analyze("**Nadia Rahman** - 14 Mar 09:10 Reproduced on staging, fix is in review.").Definitions, d => d.Term == "Nadia Rahman");
         Assert.Contains(SentenceAnalyzer.Analyze("**Lodestar**: the rewrite of the route solver.").Definitions, d => d.Term == "Lodestar");
     }
+
+    [Fact]
+    public async Task A_name_in_parentheses_after_a_name_is_an_apposition_not_an_owner()
+    {
+        var text = "Sites:\n\n**Kirkstall** (Bradford)\n\nMonthly fire alarm test (Ingrid)\n";
+        var extraction = await DocumentExtractor.ExtractAsync(new DocumentInput(Guid.NewGuid(), text));
+        Assert.DoesNotContain(extraction.Mentions, m => m.Type == EntityType.Person && m.Text == "Bradford");
+        Assert.Contains(extraction.Mentions, m => m.Type == EntityType.Person && m.Text == "Ingrid");
+    }
 }
