@@ -68,15 +68,15 @@ public static class AuthApi
     }
 
     public static async Task<Results<Created<SignupResponse>, Accepted<SignupPendingResponse>, ProblemHttpResult>> SignupAsync(
-        SignupRequest request, IOptions<SignupOptions> options, IServiceProvider services, HttpContext http, CancellationToken ct)
+        SignupRequest request, IOptions<SignupOptions> options, SignupService signups, AuthService auth, HttpContext http, CancellationToken ct)
     {
         if (options.Value.VerifyEmail)
         {
-            var pending = await services.GetRequiredService<SignupService>().RequestAsync(request, ct);
+            var pending = await signups.RequestAsync(request, ct);
             return pending.Succeeded ? TypedResults.Accepted((string?)null, pending.Value) : pending.Problem!.ToHttpResult(http);
         }
 
-        var outcome = await services.GetRequiredService<AuthService>().SignupAsync(request, ct);
+        var outcome = await auth.SignupAsync(request, ct);
         return outcome.Succeeded
             ? TypedResults.Created("/api/auth/me", outcome.Value)
             : outcome.Problem!.ToHttpResult(http);

@@ -1,7 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.IdentityModel.Tokens;
 using SecondBrain.Core.Auditing;
 using SecondBrain.Core.Common;
 using SecondBrain.Core.Data;
@@ -23,7 +20,6 @@ public sealed class ApiKeyService(SecondBrainDbContext db, ITenantContext tenant
 
     public static bool LooksLikeKey(string? value) => value is { Length: > 20 } v && v.StartsWith(KeyPrefix, StringComparison.Ordinal);
 
-    public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
     public async Task<Outcome<CreatedApiKeyResponse>> CreateAsync(CreateApiKeyRequest request, CancellationToken ct)
     {
@@ -43,14 +39,14 @@ public sealed class ApiKeyService(SecondBrainDbContext db, ITenantContext tenant
             return new ApiProblem(409, ProblemCodes.Conflict, $"You have {MaxKeysPerUser} active API keys; revoke one first.");
         }
 
-        var key = KeyPrefix + Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+        var key = KeyPrefix + OpaqueToken.New();
         var now = time.GetUtcNow();
         var row = new ApiKey
         {
             UserId = userId,
             Name = request.Name!.Trim(),
             Prefix = key[..(KeyPrefix.Length + 6)],
-            KeyHash = Hash(key),
+            KeyHash = OpaqueToken.Hash(key),
             Scopes = scopes,
             CreatedAt = now,
             ExpiresAt = request.ExpiresInDays is { } days ? now.AddDays(days) : null
@@ -91,7 +87,7 @@ public sealed class ApiKeyService(SecondBrainDbContext db, ITenantContext tenant
     /// </summary>
     public async Task<ApiKeyPrincipal?> ResolveAsync(string key, CancellationToken ct)
     {
-        var hash = Hash(key);
+        var hash = OpaqueToken.Hash(key);
         var now = time.GetUtcNow();
         var found = await db.ApiKeys.IgnoreQueryFilters().AsNoTracking()
             .Where(k => k.KeyHash == hash && k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now))

@@ -1,10 +1,7 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.Tokens;
 using SecondBrain.Core.Auditing;
 using SecondBrain.Core.Common;
 using SecondBrain.Core.Data;
@@ -37,8 +34,6 @@ public sealed class PasswordResetService(
 
     private static readonly ApiProblem InvalidToken = new(400, ProblemCodes.InvalidResetToken, "The reset link is unknown, used or expired; ask for a new one.");
 
-    public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
-
     public async Task<Outcome<bool>> RequestAsync(PasswordResetRequest request, CancellationToken ct)
     {
         if (new Validation().Email(nameof(request.Email), request.Email).ToProblem() is { } invalid)
@@ -55,9 +50,9 @@ public sealed class PasswordResetService(
         }
 
         tenant.Set(user.TenantId, user.Id);
-        var token = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+        var token = OpaqueToken.New();
         var now = time.GetUtcNow();
-        db.PasswordResetTokens.Add(new PasswordResetToken { UserId = user.Id, TokenHash = Hash(token), CreatedAt = now, ExpiresAt = now + Lifetime });
+        db.PasswordResetTokens.Add(new PasswordResetToken { UserId = user.Id, TokenHash = OpaqueToken.Hash(token), CreatedAt = now, ExpiresAt = now + Lifetime });
         var link = $"{mail.Value.FrontendUrl.TrimEnd('/')}/reset-password?token={Uri.EscapeDataString(token)}";
         outbox.Add(user.TenantId, user.Email, "Reset your SecondBrain password", $"""
             Hello {user.DisplayName},
@@ -83,7 +78,7 @@ public sealed class PasswordResetService(
             return invalid;
         }
 
-        var hash = Hash(request.Token!);
+        var hash = OpaqueToken.Hash(request.Token!);
         var now = time.GetUtcNow();
         var reset = await db.PasswordResetTokens.IgnoreQueryFilters().AsNoTracking().SingleOrDefaultAsync(t => t.TokenHash == hash, ct);
         if (reset is null || reset.UsedAt is not null || reset.ExpiresAt <= now)

@@ -1,9 +1,7 @@
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.Tokens;
 using SecondBrain.Core.Common;
 using SecondBrain.Core.Data;
 using SecondBrain.Core.Errors;
@@ -47,6 +45,10 @@ public sealed class SignupService(
         // Hashed whatever the address, so a registered one answers in the time a new one takes.
         var passwordHash = passwordHasher.HashPassword(HashingSubject, request.Password!);
         var frontend = mail.Value.FrontendUrl.TrimEnd('/');
+        var now = time.GetUtcNow();
+        // Spent and expired sign-ups are of no use; every request clears them, whichever address it names, so the
+        // table holds only live links and both answers do the same work.
+        await db.PendingSignups.Where(p => p.ExpiresAt <= now || p.CompletedAt != null).ExecuteDeleteAsync(ct);
         var existing = await db.Users.IgnoreQueryFilters().AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
         if (existing is not null)
         {
@@ -68,9 +70,7 @@ public sealed class SignupService(
         }
         else
         {
-            var token = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
-            var now = time.GetUtcNow();
-            await db.PendingSignups.Where(p => p.NormalizedEmail == normalized && (p.ExpiresAt <= now || p.CompletedAt != null)).ExecuteDeleteAsync(ct);
+            var token = OpaqueToken.New();
             var pending = new PendingSignup
             {
                 TenantName = request.TenantName!.Trim(),
@@ -78,7 +78,7 @@ public sealed class SignupService(
                 NormalizedEmail = normalized,
                 DisplayName = request.DisplayName!.Trim(),
                 PasswordHash = passwordHash,
-                TokenHash = PasswordResetService.Hash(token),
+                TokenHash = OpaqueToken.Hash(token),
                 CreatedAt = now,
                 ExpiresAt = now + options.Value.VerificationLifetime
             };
@@ -109,7 +109,7 @@ public sealed class SignupService(
             return invalid;
         }
 
-        var hash = PasswordResetService.Hash(request.Token!);
+        var hash = OpaqueToken.Hash(request.Token!);
         var now = time.GetUtcNow();
         var pending = await db.PendingSignups.AsNoTracking().SingleOrDefaultAsync(p => p.TokenHash == hash, ct);
         if (pending is null || pending.CompletedAt is not null || pending.ExpiresAt <= now)

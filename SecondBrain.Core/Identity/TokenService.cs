@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -74,9 +73,9 @@ public sealed class TokenService(IOptions<JwtOptions> options, IOptionsMonitor<O
     /// <summary>A new refresh token (32 random bytes, base64url) and the hash under which it is stored.</summary>
     public static (string Token, byte[] Hash) CreateRefreshToken()
     {
-        var token = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
-        return (token, HashRefreshToken(token));
+        var token = OpaqueToken.New();
+        return (token, OpaqueToken.Hash(token));
     }
 
-    public static byte[] HashRefreshToken(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+    public static byte[] HashRefreshToken(string token) => OpaqueToken.Hash(token);
 }

@@ -3,7 +3,6 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using MimeKit;
-using Npgsql;
 using SecondBrain.Core.Data;
 using SecondBrain.Core.Documents;
 using SecondBrain.Core.Knowledge.Extraction;
@@ -400,7 +399,7 @@ public sealed partial class KnowledgeWriter(
         {
             var parts = new List<(string, TextRange)>();
             var start = 0;
-            foreach (System.Text.RegularExpressions.Match separator in ListSeparator().Matches(text))
+            foreach (Match separator in ListSeparator().Matches(text))
             {
                 parts.Add((text[start..separator.Index], new TextRange(range.Start + start, range.Start + separator.Index)));
                 start = separator.Index + separator.Length;
@@ -421,8 +420,8 @@ public sealed partial class KnowledgeWriter(
         yield return (text, range);
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@",\s*(?:and\s+|or\s+)?|\s+and\s+|\s*;\s*", System.Text.RegularExpressions.RegexOptions.CultureInvariant | System.Text.RegularExpressions.RegexOptions.NonBacktracking)]
-    private static partial System.Text.RegularExpressions.Regex ListSeparator();
+    [GeneratedRegex(@",\s*(?:and\s+|or\s+)?|\s+and\s+|\s*;\s*", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
+    private static partial Regex ListSeparator();
 
     /// <summary>
     /// "priya.raman@northwind.example" is Priya Raman: a bare address whose local part is two or three alphabetic

@@ -1,6 +1,4 @@
-using System.Data;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using NpgsqlTypes;
 using SecondBrain.Core.Data;
@@ -46,7 +44,7 @@ public sealed class EntityResolver(SecondBrainDbContext db, AliasCache cache)
 
     private async Task<Guid> ResolveOneAsync(Guid tenantId, Name name, CancellationToken ct)
     {
-        if (await ScalarAsync("SELECT entity_id FROM knowledge_aliases WHERE tenant_id = @t AND key = @k", tenantId, name, ct) is Guid exact)
+        if (await ExactAsync(tenantId, name, ct) is var (exact, type))
         {
             if (name.Email is { Length: > 0 })
             {
@@ -54,7 +52,11 @@ public sealed class EntityResolver(SecondBrainDbContext db, AliasCache cache)
                 await ExecuteAsync("UPDATE knowledge_entities SET email = @email, updated_at = now() WHERE id = @entity AND email IS NULL", tenantId, name, exact, ct);
             }
 
-            await StrengthenTypeAsync(tenantId, name, exact, ct);
+            if (IsStronger(name, type))
+            {
+                await ExecuteAsync("UPDATE knowledge_entities SET type = @type, updated_at = now() WHERE id = @entity AND tenant_id = @t", tenantId, name, exact, ct);
+            }
+
             return exact;
         }
 
@@ -137,18 +139,18 @@ public sealed class EntityResolver(SecondBrainDbContext db, AliasCache cache)
     /// from a mail header or chat user (one with an address) makes the entity a person; a person, organisation,
     /// project or system named in text beats a bare term ("Tomasz Nowak" in a glossary-like line before his mails).
     /// </summary>
-    private async Task StrengthenTypeAsync(Guid tenantId, Name name, Guid entityId, CancellationToken ct)
+    private static bool IsStronger(Name name, string current) =>
+        current != name.Type
+        && ((name.Type == EntityTypes.Person && name.Email is { Length: > 0 })
+            || (current == EntityTypes.Term && name.Type is EntityTypes.Person or EntityTypes.Organization or EntityTypes.Project or EntityTypes.System));
+
+    private async Task<(Guid Id, string Type)?> ExactAsync(Guid tenantId, Name name, CancellationToken ct)
     {
-        if (name.Type == EntityTypes.Person && name.Email is { Length: > 0 })
-        {
-            await ExecuteAsync("UPDATE knowledge_entities SET type = @type, updated_at = now() WHERE id = @entity AND tenant_id = @t AND type <> @type",
-                tenantId, name, entityId, ct);
-        }
-        else if (name.Type is EntityTypes.Person or EntityTypes.Organization or EntityTypes.Project or EntityTypes.System)
-        {
-            await ExecuteAsync($"UPDATE knowledge_entities SET type = @type, updated_at = now() WHERE id = @entity AND tenant_id = @t AND type = '{EntityTypes.Term}'",
-                tenantId, name, entityId, ct);
-        }
+        await using var command = await CommandAsync(
+            "SELECT a.entity_id, e.type FROM knowledge_aliases a JOIN knowledge_entities e ON e.id = a.entity_id WHERE a.tenant_id = @t AND a.key = @k",
+            tenantId, name, null, ct);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? (reader.GetGuid(0), reader.GetString(1)) : null;
     }
 
     /// <summary>The alias key an organisation is also known by: "org:" and its compact key (null when too short to be safe).</summary>
